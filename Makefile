@@ -1,0 +1,160 @@
+# wspulse_client — the front door.
+#
+#   make demo    install what is missing, build, run the demo
+#   make test    build with g++ C++17 and run every test; the meson build and its tests; the
+#                whole suite once more against single_include/wspulse_client.hpp
+#   make check   clang-format check + `make test` + clang C++20 + g++ C++20 + ASan/UBSan + TSan
+#   make bench   Release build, run every benchmark
+#   make fmt     clang-format -i the project's sources
+#   make amalgamate   regenerate single_include/wspulse_client.hpp
+#   make clean   remove build/
+#
+# Variables: JOBS (2), WERROR (ON), BUILD (build), CTEST_ARGS (e.g. CTEST_ARGS='-R unit').
+# Every CMake build lives in its own directory under build/ (Ninja).
+# SPDX-License-Identifier: MIT
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+
+JOBS ?= 2
+WERROR ?= ON
+BUILD ?= build
+CTEST_ARGS ?=
+TIMES := $(BUILD)/stage-times.txt
+
+CMAKE_BASE := -G Ninja --log-level=NOTICE -DWSPULSE_CLIENT_WERROR=$(WERROR)
+GCC := -DCMAKE_CXX_COMPILER=g++
+CLANG := -DCMAKE_CXX_COMPILER=clang++
+TLS := -DWSPULSE_CLIENT_ENABLE_TLS=ON
+NO_TLS := -DWSPULSE_CLIENT_ENABLE_TLS=OFF
+# Sanitizer builds run the full test suite; examples and the compile-time checks (header
+# self-containment, two-TU link, compile-fail) add nothing there and cost minutes.
+SAN_BASE := -DCMAKE_BUILD_TYPE=Debug -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF \
+  -DWSPULSE_CLIENT_COMPILE_CHECKS=OFF
+
+# The demo: DEMO_CMD runs from the repo root after DEMO_TARGETS are built in $(DEMO_DIR).
+# DEMO_TARGETS defaults to the program DEMO_CMD starts, so switching the demo is one line.
+DEMO_DIR := $(BUILD)/gcc-cxx17
+DEMO_CMD ?= tools/demo.sh $(DEMO_DIR)
+DEMO_TARGETS ?= wspulse-testserver wspulse-example-chat
+
+# Sources `make fmt` formats and `make check` checks (single_include/ is generated: excluded).
+FORMAT_DIRS := wspulse tests testserver examples bench
+FORMAT_FILES = wspulse_client.hpp $(shell find $(wildcard $(FORMAT_DIRS)) -type f \
+  \( -name '*.hpp' -o -name '*.cpp' \) | LC_ALL=C sort)
+
+# $(call banner,<title>)
+banner = printf '\n==== %s ====\n' '$(1)'
+
+# $(call timed,<stage name>,<shell commands>): run, then print and record the elapsed time.
+# The commands run in a subshell: a failure anywhere in an `a && b` chain fails the stage.
+define timed
+	@$(call banner,$(1))
+	@mkdir -p $(BUILD); t0=$$(date +%s); \
+	if ( $(2) ); then rc=0; else rc=$$?; fi; \
+	t=$$(( $$(date +%s) - t0 )); \
+	if [ $$rc -ne 0 ]; then printf '==== %s: FAILED after %ss\n' '$(1)' "$$t"; exit $$rc; fi; \
+	printf '==== %s: passed in %ss\n' '$(1)' "$$t"; \
+	printf '%-48s %5ss\n' '$(1)' "$$t" >> $(TIMES)
+endef
+
+# $(call cmake_suite,<build dir>,<cmake args>): configure, build, run ctest (prints its summary).
+cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
+  cmake --build $(1) -j $(JOBS) && \
+  (cd $(1) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS))
+
+.PHONY: help setup demo test check bench fmt format-check amalgamate clean \
+        test-gcc-cxx17 test-meson test-single-include \
+        check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-begin check-summary
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+
+setup:
+	@tools/setup.sh
+
+demo: setup
+	@$(call banner,demo: build $(DEMO_TARGETS) in $(DEMO_DIR))
+	@cmake -S . -B $(DEMO_DIR) $(CMAKE_BASE) $(GCC) $(TLS)
+	@cmake --build $(DEMO_DIR) -j $(JOBS) --target $(DEMO_TARGETS)
+	@$(call banner,demo: $(DEMO_CMD))
+	@$(DEMO_CMD)
+
+# ---- make test ------------------------------------------------------------------------------
+test: setup test-gcc-cxx17 test-meson test-single-include
+	@$(call banner,make test: all stages passed)
+
+test-gcc-cxx17:
+	$(call timed,g++ C++17 ($(BUILD)/gcc-cxx17),\
+	  $(call cmake_suite,$(BUILD)/gcc-cxx17,$(GCC) $(TLS)))
+
+test-meson:
+	$(call timed,meson g++ C++17 ($(BUILD)/meson),\
+	  if [ -f $(BUILD)/meson/build.ninja ]; then \
+	    meson setup --reconfigure $(BUILD)/meson -Dwerror=$(if $(filter ON,$(WERROR)),true,false) -Dtls=enabled >/dev/null; \
+	  else \
+	    meson setup $(BUILD)/meson -Dwerror=$(if $(filter ON,$(WERROR)),true,false) -Dtls=enabled >/dev/null; \
+	  fi && \
+	  meson compile -C $(BUILD)/meson -j $(JOBS) && \
+	  meson test -C $(BUILD)/meson --print-errorlogs --num-processes $(JOBS))
+
+test-single-include:
+	$(call timed,single header g++ C++17 ($(BUILD)/single-include),\
+	  $(call cmake_suite,$(BUILD)/single-include,$(GCC) $(TLS) -DWSPULSE_CLIENT_TEST_SINGLE_INCLUDE=ON))
+
+# ---- make check -----------------------------------------------------------------------------
+check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
+       check-tsan check-summary
+
+check-begin:
+	@mkdir -p $(BUILD); rm -f $(TIMES); date +%s > $(BUILD)/.check-start
+
+format-check:
+	$(call timed,clang-format check,\
+	  bad=0; for f in $(FORMAT_FILES); do \
+	    if ! clang-format --style=file "$$f" | diff -u --label "$$f" --label "$$f (clang-format)" "$$f" -; then bad=1; fi; \
+	  done; \
+	  if [ $$bad -ne 0 ]; then echo "clang-format: the files above differ: run 'make fmt'"; exit 1; fi; \
+	  echo "clang-format: $(words $(FORMAT_FILES)) files clean")
+
+check-clang-cxx20:
+	$(call timed,clang++ C++20 ($(BUILD)/clang-cxx20),\
+	  $(call cmake_suite,$(BUILD)/clang-cxx20,$(CLANG) $(NO_TLS) -DCMAKE_CXX_STANDARD=20))
+
+check-gcc-cxx20:
+	$(call timed,g++ C++20 ($(BUILD)/gcc-cxx20),\
+	  $(call cmake_suite,$(BUILD)/gcc-cxx20,$(GCC) $(TLS) -DCMAKE_CXX_STANDARD=20))
+
+check-asan-ubsan:
+	$(call timed,clang++ ASan+UBSan ($(BUILD)/asan-ubsan),\
+	  $(call cmake_suite,$(BUILD)/asan-ubsan,$(CLANG) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=address$(,)undefined))
+
+check-tsan:
+	$(call timed,g++ TSan ($(BUILD)/tsan),\
+	  $(call cmake_suite,$(BUILD)/tsan,$(GCC) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread))
+
+check-summary:
+	@$(call banner,make check: elapsed per stage)
+	@cat $(TIMES)
+	@printf '%-48s %5ss\n' 'total' "$$(( $$(date +%s) - $$(cat $(BUILD)/.check-start) ))"
+
+# ---- the rest -------------------------------------------------------------------------------
+bench: setup
+	@$(call banner,bench: Release build ($(BUILD)/bench))
+	@cmake -S . -B $(BUILD)/bench $(CMAKE_BASE) $(GCC) $(NO_TLS) -DCMAKE_BUILD_TYPE=Release \
+	  -DWSPULSE_CLIENT_BUILD_BENCH=ON -DWSPULSE_CLIENT_BUILD_TESTS=OFF \
+	  -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
+	@cmake --build $(BUILD)/bench -j $(JOBS) --target run_benches
+
+fmt:
+	clang-format --style=file -i $(FORMAT_FILES)
+
+amalgamate:
+	@tools/amalgamate
+
+clean:
+	rm -rf $(BUILD)
+
+, := ,

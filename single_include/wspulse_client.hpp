@@ -1,0 +1,3489 @@
+// wspulse_client 0.1.0 — single-header edition.
+//
+// GENERATED FILE, DO NOT EDIT: produced by tools/amalgamate from wspulse_client.hpp and
+// the headers in wspulse/. Edit those, then run `tools/amalgamate` (CI runs
+// `tools/amalgamate --check`). Use it exactly like the modular headers:
+// `#include <wspulse_client.hpp>` with single_include/ on the include path, ASIO_STANDALONE
+// defined, and websocketpp, Asio and RapidJSON available.
+// SPDX-License-Identifier: MIT
+#pragma once
+#define WSPULSE_CLIENT_SINGLE_HEADER 1  // set only by this generated edition
+
+// wspulse_client — header-only C++17 client for the wspulse WebSocket protocol.
+// This umbrella header includes every part; single_include/wspulse_client.hpp is generated
+// from it by tools/amalgamate and behaves the same.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+// wspulse_client — compile-time checks every part relies on.
+// SPDX-License-Identifier: MIT
+
+#if !defined(_MSVC_LANG) && __cplusplus < 201703L
+#error "wspulse_client needs C++17 or newer: compile with -std=c++17 (or -std=c++20)."
+#elif defined(_MSVC_LANG) && _MSVC_LANG < 201703L
+#error "wspulse_client needs C++17 or newer: compile with /std:c++17 (or newer)."
+#endif
+
+// #include "wspulse/version.hpp"
+// wspulse_client — version: the one place the version is written (CMake and meson read it).
+// SPDX-License-Identifier: MIT
+
+#define WSPULSE_CLIENT_VERSION_MAJOR 0
+#define WSPULSE_CLIENT_VERSION_MINOR 1
+#define WSPULSE_CLIENT_VERSION_PATCH 0
+#define WSPULSE_CLIENT_VERSION_STRING "0.1.0"
+// #include "wspulse/frame.hpp"
+// wspulse_client — the message unit exchanged with a wspulse server.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace wspulse {
+
+/// One application message. On the wire (JSON codec):
+/// `{"id":…,"event":…,"payload":<raw JSON>}`, each field omitted when empty.
+struct frame {
+  std::string id;       ///< correlation id; current servers ignore it, older ones echo it
+  std::string event;    ///< routing key on the server
+  std::string payload;  ///< raw JSON text (JSON codec) or opaque bytes (custom codecs)
+
+  friend bool operator==(const frame& a, const frame& b) noexcept {
+    return a.id == b.id && a.event == b.event && a.payload == b.payload;
+  }
+  friend bool operator!=(const frame& a, const frame& b) noexcept { return !(a == b); }
+};
+
+/// WebSocket opcode a codec's output travels in.
+enum class wire_type : std::uint8_t { text = 1, binary = 2 };
+
+}  // namespace wspulse
+// #include "wspulse/error.hpp"
+// wspulse_client — error codes (category "wspulse"), the reason a transport or client ended,
+// and the exception thrown by the throwing form of dial.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+
+#include <cstdint>
+#include <memory>  // std::shared_ptr: dial_error copies never throw
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace wspulse {
+
+/// Every error this library reports. Values are stable (they may be logged or stored).
+enum class errc {
+  connection_closed = 1,  ///< send() after the client reached CLOSED
+  send_buffer_full,       ///< the bounded send queue is full; the frame was not taken
+  invalid_payload,        ///< the payload is not one valid JSON value (JSON codec)
+  decode_failed,          ///< an inbound message could not be decoded
+  connection_lost,        ///< the transport died (TCP reset, EOF, protocol error)
+  retries_exhausted,      ///< every reconnect attempt of an outage failed
+  server_closed,          ///< the server sent a close frame (see reason::close_code)
+  handshake_rejected,     ///< the server refused the upgrade (see reason::http_status)
+  handshake_timeout,      ///< the upgrade did not complete within handshake_timeout
+  heartbeat_timeout,      ///< nothing arrived for pong_wait
+  write_timeout,          ///< a write did not complete within write_wait
+  message_too_big,        ///< an inbound message exceeded max_message_size (closed with 1009)
+  callback_failed,        ///< on_message threw; the transport was dropped
+  invalid_url,            ///< not a ws/wss/http/https URL, or malformed
+  tls_unavailable,        ///< a wss:// URL on a build without WSPULSE_CLIENT_ENABLE_TLS
+  // Beyond api.md's list (appended, so earlier values stay stable):
+  tls_handshake_failed,   ///< certificate or TLS protocol failure (see reason::detail)
+};
+
+namespace detail {
+class error_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "wspulse"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::connection_closed: return "connection closed";
+      case errc::send_buffer_full: return "send buffer full";
+      case errc::invalid_payload: return "payload is not valid JSON";
+      case errc::decode_failed: return "message could not be decoded";
+      case errc::connection_lost: return "connection lost";
+      case errc::retries_exhausted: return "reconnect retries exhausted";
+      case errc::server_closed: return "server closed the connection";
+      case errc::handshake_rejected: return "server rejected the handshake";
+      case errc::handshake_timeout: return "handshake timed out";
+      case errc::heartbeat_timeout: return "heartbeat timed out";
+      case errc::write_timeout: return "write timed out";
+      case errc::message_too_big: return "inbound message too big";
+      case errc::callback_failed: return "on_message callback threw";
+      case errc::invalid_url: return "invalid URL";
+      case errc::tls_unavailable: return "TLS support not compiled in";
+      case errc::tls_handshake_failed: return "TLS handshake failed";
+    }
+    return "unknown wspulse error";
+  }
+};
+}  // namespace detail
+
+/// The "wspulse" error category.
+inline const std::error_category& error_category() noexcept {
+  static const detail::error_category_impl instance;
+  return instance;
+}
+
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// Why a transport dropped or the client finished. An empty code means the user called close().
+struct reason {
+  std::error_code code;        ///< empty = the user called close()
+  std::uint16_t close_code{};  ///< close frame code received from the server, 0 if none
+  std::string close_text;      ///< close frame reason received from the server
+  int http_status{};           ///< HTTP status of a refused upgrade, 0 if none
+  std::string detail;          ///< beyond api.md: transport detail ("Connection refused", a TLS
+                               ///< verification error, …); empty when there is none
+
+  reason() = default;
+  reason(std::error_code c) : code(c) {}  // NOLINT: implicit, so `reason r = errc::x` reads well
+  reason(errc e) : code(make_error_code(e)) {}  // NOLINT
+
+  /// True when an error is set (false for a user close).
+  explicit operator bool() const noexcept { return static_cast<bool>(code); }
+
+  /// Human-readable: "server closed the connection (close 1000 \"kicked\")", "no error", …
+  std::string message() const {
+    std::string out = code ? code.message() : std::string("no error");
+    if (close_code != 0) {
+      out += " (close " + std::to_string(close_code);
+      if (!close_text.empty()) out += " \"" + close_text + "\"";
+      out += ')';
+    }
+    if (http_status != 0) out += " (HTTP " + std::to_string(http_status) + ')';
+    if (!detail.empty()) out += ": " + detail;
+    return out;
+  }
+};
+
+/// Thrown by the throwing form of dial(); carries the full reason.
+///
+/// `code()` is `why().code`; `what()` reads "wspulse: dial failed: " followed by
+/// `why().message()`, e.g. "wspulse: dial failed: server rejected the handshake (HTTP 401)".
+/// Copying never throws (the reason and the text are shared between copies).
+class dial_error : public std::system_error {
+ public:
+  explicit dial_error(reason why)
+      : std::system_error(why.code),
+        data_(std::make_shared<const data>(
+            data{"wspulse: dial failed: " + why.message(), std::move(why)})) {}
+
+  /// Why the dial failed.
+  const wspulse::reason& why() const noexcept { return data_->why; }
+
+  // std::system_error's own text appends code().message(), which reason::message() already
+  // starts with: the text is kept here instead.
+  const char* what() const noexcept override { return data_->what.c_str(); }
+
+ private:
+  struct data {
+    std::string what;
+    wspulse::reason why;
+  };
+  std::shared_ptr<const data> data_;
+};
+
+}  // namespace wspulse
+
+namespace std {
+template <>
+struct is_error_code_enum<wspulse::errc> : true_type {};
+}  // namespace std
+// #include "wspulse/codec.hpp"
+// wspulse_client — codecs: how a frame becomes the bytes of one WebSocket message and back.
+// Defines the Codec requirements and json_codec, the default (RapidJSON, text frames).
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+// #include "wspulse/detail/json_sax.hpp"
+// wspulse_client — the RapidJSON SAX machinery behind the JSON codec: a bounded input stream, an
+// allocation-free scratch allocator for the reader's stack, and the event handlers that pull a
+// frame out of a message or check that a payload is one JSON value.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+// #include "wspulse/frame.hpp"
+// #include "wspulse/detail/json_text.hpp"
+// wspulse_client — JSON text helpers for the JSON codec: UTF-8 validation and JSON string
+// escaping of the frame's id and event.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+
+#include <cstddef>
+#include <string_view>
+
+namespace wspulse {
+namespace detail {
+
+// Length of the UTF-8 sequence that starts with lead byte `c` if the following bytes `p[1..]`
+// (bounded by `end`) form a well-formed sequence (RFC 3629: no overlong forms, no UTF-16
+// surrogates, nothing above U+10FFFF); 0 otherwise. `c` must be >= 0x80.
+inline std::size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) noexcept {
+  const unsigned char c = p[0];
+  const auto left = static_cast<std::size_t>(end - p);
+  auto cont = [](unsigned char b) noexcept { return (b & 0xC0u) == 0x80u; };
+  if (c >= 0xC2 && c <= 0xDF) return (left >= 2 && cont(p[1])) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !cont(p[2])) return 0;
+    const unsigned char lo = (c == 0xE0) ? 0xA0 : 0x80;  // E0: reject overlong
+    const unsigned char hi = (c == 0xED) ? 0x9F : 0xBF;  // ED: reject surrogates
+    return (p[1] >= lo && p[1] <= hi) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !cont(p[2]) || !cont(p[3])) return 0;
+    const unsigned char lo = (c == 0xF0) ? 0x90 : 0x80;  // F0: reject overlong
+    const unsigned char hi = (c == 0xF4) ? 0x8F : 0xBF;  // F4: nothing above U+10FFFF
+    return (p[1] >= lo && p[1] <= hi) ? 4 : 0;
+  }
+  return 0;  // continuation byte as lead, C0/C1 (overlong), F5..FF
+}
+
+// True when `s` is well-formed UTF-8.
+inline bool utf8_valid(std::string_view s) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto end = p + s.size();
+  while (p != end) {
+    if (*p < 0x80) {
+      ++p;
+      continue;
+    }
+    const std::size_t n = utf8_sequence_length(p, end);
+    if (n == 0) return false;
+    p += n;
+  }
+  return true;
+}
+
+// Short escape for a byte that must be escaped inside a JSON string ('"', '\\', < 0x20):
+// the letter after the backslash, 'u' for the \u00XX form, 0 when the byte needs no escape.
+inline char json_escape_letter(unsigned char c) noexcept {
+  switch (c) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '\b': return 'b';
+    case '\f': return 'f';
+    case '\n': return 'n';
+    case '\r': return 'r';
+    case '\t': return 't';
+    default: return c < 0x20 ? 'u' : '\0';
+  }
+}
+
+// Validates `s` as UTF-8 and computes the size of its JSON-escaped form (without the quotes).
+// Returns false (and leaves `size` unspecified) when `s` is not valid UTF-8.
+inline bool json_escaped_size(std::string_view s, std::size_t& size) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto end = p + s.size();
+  std::size_t extra = 0;
+  while (p != end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      if (c < 0x20 || c == '"' || c == '\\') extra += json_escape_letter(c) == 'u' ? 5u : 1u;
+      ++p;
+      continue;
+    }
+    const std::size_t n = utf8_sequence_length(p, end);
+    if (n == 0) return false;
+    p += n;
+  }
+  size = s.size() + extra;
+  return true;
+}
+
+// Writes `s` (already validated by json_escaped_size) at `out` as JSON string content and returns
+// the end: '"', '\\' and control characters escaped (\b \f \n \r \t, else \u00xx), everything
+// else, multi-byte UTF-8 included, copied unchanged. `out` must have room for the escaped size.
+inline char* json_write_escaped(std::string_view s, char* out) noexcept {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *out++ = ch;
+      continue;
+    }
+    *out++ = '\\';
+    const char letter = json_escape_letter(c);
+    *out++ = letter;
+    if (letter == 'u') {
+      *out++ = '0';
+      *out++ = '0';
+      *out++ = hex[c >> 4];
+      *out++ = hex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+// JSON insignificant whitespace (RFC 8259 §2).
+constexpr bool json_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+}  // namespace detail
+}  // namespace wspulse
+
+// RapidJSON configuration macros (RAPIDJSON_SSE2, RAPIDJSON_SSE42, RAPIDJSON_NEON,
+// RAPIDJSON_ASSERT, ...) are deliberately not defined here: they change RapidJSON's own types,
+// so defining them in one header would give different translation units different definitions
+// (an ODR violation). Users who want them define them globally, for every TU
+// (e.g. -DRAPIDJSON_SSE42). This codec does not depend on any of them.
+#include <rapidjson/reader.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>  // std::memcpy
+#include <new>      // ::operator new / delete
+#include <string>
+#include <string_view>
+
+namespace wspulse {
+namespace detail {
+
+namespace rj = RAPIDJSON_NAMESPACE;
+
+// Maximum nesting depth of a message, counting the frame object itself as level 1 (so a payload
+// may nest 9,999 levels). Same limit as Go's encoding/json, which the wspulse server uses: a frame
+// deeper than this would be refused by the server anyway. It also bounds the reader's stack
+// (8 bytes per level) for hostile input such as 64 MiB of '['.
+constexpr std::size_t json_max_depth = 10000;
+
+// Read-only RapidJSON stream over a bounded buffer (the input need not be NUL-terminated).
+// Past the end it reads '\0', which RapidJSON treats as end of input; a NUL *inside* the buffer
+// also reads as '\0', so callers check that parsing stopped at the real end.
+// Local-copy optimisation stays off (the default StreamTraits): handlers call Tell() on this
+// very object during parsing and must see the current position.
+class json_input {
+ public:
+  typedef char Ch;  // NOLINT: name required by RapidJSON's Stream concept
+
+  json_input(const char* data, std::size_t size) noexcept
+      : cur_(data), begin_(data), end_(data + size) {}
+
+  Ch Peek() const noexcept { return cur_ != end_ ? *cur_ : '\0'; }
+  Ch Take() noexcept { return cur_ != end_ ? *cur_++ : '\0'; }
+  std::size_t Tell() const noexcept { return static_cast<std::size_t>(cur_ - begin_); }
+
+  // Write side of the Stream concept; only used by in-situ parsing, which this codec never does.
+  Ch* PutBegin() noexcept { return nullptr; }
+  void Put(Ch) noexcept {}
+  void Flush() noexcept {}
+  std::size_t PutEnd(Ch*) noexcept { return 0; }
+
+  // Raw access for json_utf8::Validate.
+  const char* position() const noexcept { return cur_; }
+  const char* end() const noexcept { return end_; }
+  void advance_to(const char* p) noexcept { cur_ = p; }
+
+  // While set, json_utf8::Validate checks string bytes without copying them to the reader's
+  // stack: the handler will not look at that string (payload content, unknown members), so the
+  // copy would be wasted work and, for long strings, heap allocations. (The reader still pushes
+  // the characters its escape sequences stand for; the handler then gets a partial string.)
+  bool skip_string_copy() const noexcept { return skip_copy_; }
+  void skip_string_copy(bool skip) noexcept { skip_copy_ = skip; }
+
+ private:
+  const char* cur_;
+  const char* begin_;
+  const char* end_;
+  bool skip_copy_ = false;
+};
+
+// True when one of the 8 bytes in `x` is >= 0x80, < 0x20, '"' or '\\': the bytes that end a run
+// of plain ASCII string content. May report bytes next to a real hit too (harmless: the caller
+// then looks byte by byte), never misses one.
+constexpr bool json_swar_special(std::uint64_t x) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t high = 0x8080808080808080u;
+  const std::uint64_t quote = x ^ (ones * '"');
+  const std::uint64_t slash = x ^ (ones * '\\');
+  const std::uint64_t hits = (x - ones * 0x20) | (quote - ones) | (slash - ones);
+  return ((hits & ~x) | x) & high;  // & ~x drops borrows seen through bytes >= 0x80; x keeps them
+}
+
+// RapidJSON's UTF-8 encoding with a faster Validate. With kParseValidateEncodingFlag the reader
+// calls Validate for every string byte that is not '"', '\\' or a control character, expecting it
+// to consume (and copy to `os`) one well-formed code point. RapidJSON's own version is a
+// non-inlined call per byte; this one consumes the whole run of well-formed UTF-8 up to the next
+// such byte, 8 ASCII bytes at a time, and copies it with one memcpy (or not at all, see
+// json_input::skip_string_copy). The reader then carries on exactly as if it had called the
+// per-byte version repeatedly, so validation is just as strict (RFC 3629: no overlong forms,
+// surrogates or code points above U+10FFFF).
+struct json_utf8 : rj::UTF8<char> {
+  template <typename OutputStream>
+  static bool Validate(json_input& is, OutputStream& os) {
+    const char* const start = is.position();
+    const char* const end = is.end();
+    const char* p = start;
+    for (;;) {
+      while (end - p >= 8) {
+        std::uint64_t x;
+        std::memcpy(&x, p, 8);
+        if (json_swar_special(x)) break;
+        p += 8;
+      }
+      if (p == end) break;
+      const auto c = static_cast<unsigned char>(*p);
+      if (c < 0x80) {
+        if (c < 0x20 || c == '"' || c == '\\') break;
+        ++p;
+        continue;
+      }
+      const std::size_t n = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p),
+                                                 reinterpret_cast<const unsigned char*>(end));
+      if (n == 0) {
+        if (p == start) return false;  // the code point we were asked for is malformed
+        break;                         // the next call reports it
+      }
+      p += n;
+    }
+    if (!is.skip_string_copy()) put_run(os, start, static_cast<std::size_t>(p - start));
+    is.advance_to(p);
+    return true;
+  }
+
+ private:
+  template <typename OutputStream>
+  static void put_run(OutputStream& os, const char* p, std::size_t n) {
+    char* dst = static_cast<char*>(os.Push(static_cast<rj::SizeType>(n)));  // reader's StackStream
+    if (n <= 16) {  // most JSON strings are short: skip the call to memcpy
+      for (std::size_t i = 0; i < n; ++i) dst[i] = p[i];
+    } else {
+      std::memcpy(dst, p, n);
+    }
+  }
+  // Instantiated (never run) by the reader's in-situ branch, which this codec never takes.
+  static void put_run(json_input&, const char*, std::size_t) noexcept {}
+};
+
+}  // namespace detail
+}  // namespace wspulse
+
+RAPIDJSON_NAMESPACE_BEGIN
+// The reader skips whitespace before every token; the generic version is an out-of-line loop.
+// Compact JSON mostly has none, so test the first byte inline. (RapidJSON specialises this
+// function for its own streams the same way.)
+template <>
+inline void SkipWhitespace(wspulse::detail::json_input& is) {
+  while (wspulse::detail::json_space(is.Peek())) is.Take();
+}
+RAPIDJSON_NAMESPACE_END
+
+namespace wspulse {
+namespace detail {
+
+// Allocator for the RapidJSON reader's internal stack (decoded strings, one 8-byte entry per
+// nesting level). The first block is a buffer owned by the caller (on the C++ stack), so small
+// and medium messages parse without touching the heap; larger needs move to ::operator new.
+// Every block carries a 16-byte header telling the static Free() whether it owns the block.
+class json_scratch_allocator {
+ public:
+  static constexpr bool kNeedFree = true;  // NOLINT: name required by RapidJSON's Allocator concept
+  static constexpr std::size_t header = 16;
+
+  json_scratch_allocator(unsigned char* buffer, std::size_t size) noexcept
+      : buffer_(buffer), size_(size) {}
+  // RapidJSON's Stack names this constructor, but never calls it when given an allocator.
+  json_scratch_allocator() noexcept : buffer_(nullptr), size_(header) {}
+
+  // Capacity of the caller's buffer as seen by the reader.
+  std::size_t initial_capacity() const noexcept { return size_ - header; }
+
+  void* Malloc(std::size_t size) { return Realloc(nullptr, 0, size); }
+
+  void* Realloc(void* original, std::size_t original_size, std::size_t new_size) {
+    if (original == nullptr && buffer_ != nullptr && new_size <= initial_capacity()) {
+      mark(buffer_, false);
+      return buffer_ + header;
+    }
+    if (original != nullptr && new_size <= original_size) return original;
+    auto* block = static_cast<unsigned char*>(::operator new(new_size + header));
+    mark(block, true);
+    if (original != nullptr) {
+      std::memcpy(block + header, original, original_size);
+      Free(original);
+    }
+    return block + header;
+  }
+
+  static void Free(void* p) noexcept {
+    if (p == nullptr) return;
+    unsigned char* block = static_cast<unsigned char*>(p) - header;
+    bool heap = false;
+    std::memcpy(&heap, block, sizeof heap);
+    if (heap) ::operator delete(block);
+  }
+
+ private:
+  static void mark(unsigned char* block, bool heap) noexcept {
+    std::memcpy(block, &heap, sizeof heap);
+  }
+
+  unsigned char* buffer_;
+  std::size_t size_;
+};
+
+// Bytes of C++ stack lent to the reader: copied strings (id, event, top-level keys) up to ~2 KB
+// and nesting up to ~250 levels parse without a heap allocation.
+constexpr std::size_t json_scratch_size = 2048;
+
+using json_reader = rj::GenericReader<json_utf8, json_utf8, json_scratch_allocator>;
+
+// Iterative: no recursion, whatever the nesting depth. ValidateEncoding: strings must be valid
+// UTF-8 (outside strings any non-ASCII byte is a syntax error anyway), so an accepted message or
+// payload is valid UTF-8 as a whole. StopWhenDone: we check the tail ourselves, because a NUL
+// byte would otherwise pass for the end of input.
+constexpr unsigned json_parse_flags =
+    rj::kParseIterativeFlag | rj::kParseValidateEncodingFlag | rj::kParseStopWhenDoneFlag;
+
+// Offset of the first non-whitespace byte at or after `pos`.
+inline std::size_t json_skip_space(std::string_view text, std::size_t pos) noexcept {
+  while (pos < text.size() && json_space(text[pos])) ++pos;
+  return pos;
+}
+
+// Handler that accepts any JSON value, only limiting the nesting depth.
+class json_value_sax {
+ public:
+  explicit json_value_sax(std::size_t depth) noexcept : depth_(depth) {}
+
+  bool Null() noexcept { return true; }
+  bool Bool(bool) noexcept { return true; }
+  bool Int(int) noexcept { return true; }
+  bool Uint(unsigned) noexcept { return true; }
+  bool Int64(std::int64_t) noexcept { return true; }
+  bool Uint64(std::uint64_t) noexcept { return true; }
+  bool Double(double) noexcept { return true; }
+  bool RawNumber(const char*, rj::SizeType, bool) noexcept { return true; }
+  bool String(const char*, rj::SizeType, bool) noexcept { return true; }
+  bool Key(const char*, rj::SizeType, bool) noexcept { return true; }
+  bool StartObject() noexcept { return ++depth_ <= json_max_depth; }
+  bool EndObject(rj::SizeType) noexcept {
+    --depth_;
+    return true;
+  }
+  bool StartArray() noexcept { return ++depth_ <= json_max_depth; }
+  bool EndArray(rj::SizeType) noexcept {
+    --depth_;
+    return true;
+  }
+
+ private:
+  std::size_t depth_;
+};
+
+// Checks that `text` holds exactly one JSON value, optionally surrounded by whitespace, nested at
+// most json_max_depth levels when placed inside the frame object. On success `value` is the
+// value without the surrounding whitespace (inner bytes untouched).
+inline bool json_parse_payload(std::string_view text, std::string_view& value) {
+  alignas(16) unsigned char scratch[json_scratch_size];
+  json_scratch_allocator alloc(scratch, sizeof scratch);
+  json_reader reader(&alloc, alloc.initial_capacity());
+  json_input in(text.data(), text.size());
+  in.skip_string_copy(true);  // only validity matters here
+  json_value_sax sax(1);      // level 1 is the frame object the payload will be placed in
+  if (reader.Parse<json_parse_flags>(in, sax).IsError()) return false;
+  const std::size_t end = in.Tell();
+  if (json_skip_space(text, end) != text.size()) return false;  // trailing bytes, or a NUL
+  const std::size_t begin = json_skip_space(text, 0);
+  value = text.substr(begin, end - begin);
+  return true;
+}
+
+// Handler that fills a frame from the events of one message.
+// Relies on two properties of RapidJSON's iterative parser (checked by the tests, and the second
+// one re-checked at run time): a Key or scalar event fires after the token was consumed, so Tell()
+// is just past it; EndObject/EndArray fires before the closing bracket is consumed, so Tell() is
+// on it.
+class json_frame_sax {
+ public:
+  json_frame_sax(json_input& in, std::string_view text, frame& out) noexcept
+      : in_(in), text_(text), out_(out) {}
+
+  bool Null() { return scalar(); }
+  bool Bool(bool) { return scalar(); }
+  bool Int(int) { return scalar(); }
+  bool Uint(unsigned) { return scalar(); }
+  bool Int64(std::int64_t) { return scalar(); }
+  bool Uint64(std::uint64_t) { return scalar(); }
+  bool Double(double) { return scalar(); }
+  bool RawNumber(const char*, rj::SizeType, bool) { return scalar(); }
+
+  bool String(const char* s, rj::SizeType n, bool) {
+    if (depth_ != 1) return depth_ != 0;  // a bare string is not a frame
+    switch (pending_) {
+      case field::id: return take_string(out_.id, s, n);
+      case field::event: return take_string(out_.event, s, n);
+      case field::payload:
+      case field::none: break;
+    }
+    return scalar();
+  }
+
+  bool Key(const char* s, rj::SizeType n, bool) {
+    if (depth_ != 1) return true;  // keys of nested objects are payload or unknown-key content
+    const std::string_view key(s, n);
+    if (key == "id") {
+      pending_ = field::id;
+    } else if (key == "event") {
+      pending_ = field::event;
+    } else if (key == "payload") {
+      pending_ = field::payload;
+      key_end_ = in_.Tell();
+    } else {
+      pending_ = field::none;
+    }
+    // Only the value of "id" or "event" is read; payload and unknown values are only checked.
+    in_.skip_string_copy(pending_ == field::none || pending_ == field::payload);
+    return true;
+  }
+
+  bool StartObject() { return open(); }
+  bool StartArray() { return depth_ != 0 && open(); }  // a top-level array is not a frame
+  bool EndObject(rj::SizeType) { return close('}'); }
+  bool EndArray(rj::SizeType) { return close(']'); }
+
+  // After a successful parse: copies the payload's raw text into the frame.
+  void finish() {
+    if (has_payload_)
+      out_.payload.assign(text_.data() + payload_begin_, payload_end_ - payload_begin_);
+  }
+
+ private:
+  enum class field { none, id, event, payload };
+
+  bool take_string(std::string& dst, const char* s, rj::SizeType n) {
+    pending_ = field::none;
+    in_.skip_string_copy(false);  // a key comes next
+    // An escaped lone surrogate (\udc00) decodes to bytes that are not UTF-8; such an id could
+    // never be sent back, so the message is refused.
+    const std::string_view value(s, n);
+    if (!utf8_valid(value)) return false;
+    dst.assign(value.data(), value.size());
+    return true;
+  }
+
+  // The payload starts at the first byte after the key's ':' and the whitespace around it.
+  std::size_t payload_start() const noexcept {
+    std::size_t pos = key_end_;
+    while (text_[pos] != ':') ++pos;  // only whitespace lies between: the parser checked it
+    return json_skip_space(text_, pos + 1);
+  }
+
+  bool scalar() {
+    if (depth_ != 1) return depth_ != 0;  // a bare scalar is not a frame
+    in_.skip_string_copy(false);          // a key comes next
+    switch (pending_) {
+      case field::none: return true;
+      case field::id:
+      case field::event: return false;  // id and event must be strings (null included)
+      case field::payload: break;
+    }
+    pending_ = field::none;
+    payload_begin_ = payload_start();
+    payload_end_ = in_.Tell();
+    has_payload_ = true;
+    return true;
+  }
+
+  bool open() {
+    if (depth_ == 1) {
+      if (pending_ == field::id || pending_ == field::event) return false;
+      in_payload_ = pending_ == field::payload;
+      pending_ = field::none;
+    }
+    return ++depth_ <= json_max_depth;
+  }
+
+  bool close(char bracket) {
+    if (--depth_ == 1) in_.skip_string_copy(false);  // a key comes next
+    if (depth_ == 1 && in_payload_) {
+      const std::size_t at = in_.Tell();
+      if (at >= text_.size() || text_[at] != bracket) return false;  // see the class comment
+      in_payload_ = false;
+      payload_begin_ = payload_start();
+      payload_end_ = at + 1;
+      has_payload_ = true;
+    }
+    return true;
+  }
+
+  json_input& in_;
+  std::string_view text_;
+  frame& out_;
+  std::size_t depth_ = 0;  // 1 = directly inside the frame object
+  field pending_ = field::none;
+  bool in_payload_ = false;  // inside the payload's object/array
+  bool has_payload_ = false;
+  std::size_t key_end_ = 0;  // just past the last top-level "payload" key
+  std::size_t payload_begin_ = 0;
+  std::size_t payload_end_ = 0;
+};
+
+// Parses one message into `out` (whose fields were cleared by the caller).
+inline bool json_parse_frame(std::string_view text, frame& out) {
+  alignas(16) unsigned char scratch[json_scratch_size];
+  json_scratch_allocator alloc(scratch, sizeof scratch);
+  json_reader reader(&alloc, alloc.initial_capacity());
+  json_input in(text.data(), text.size());
+  json_frame_sax sax(in, text, out);
+  if (reader.Parse<json_parse_flags>(in, sax).IsError()) return false;
+  if (json_skip_space(text, in.Tell()) != text.size()) return false;  // trailing bytes, or a NUL
+  sax.finish();
+  return true;
+}
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/detail/json_text.hpp"
+// #include "wspulse/error.hpp"
+// #include "wspulse/frame.hpp"
+
+#include <cstddef>
+#include <cstring>  // std::memcpy
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace wspulse {
+
+/// @defgroup codec Codec requirements
+/// A Codec is the first template parameter of `basic_client`: it turns a frame into the bytes of
+/// one WebSocket message and back. A type `C` is a Codec when, for `const C c; const frame f;
+/// frame g; std::string s; std::string_view v; std::error_code ec;`:
+/// - `C::wire` is a `static constexpr wire_type`: the opcode of outbound messages (text frames
+///   must carry valid UTF-8);
+/// - `c.encode(f, s, ec)` writes the message for `f` into `s`, overwriting it. On failure `s` is
+///   left empty and `ec` is set (`client::send()` returns it and sends nothing); on success `ec`
+///   is cleared;
+/// - `c.decode(v, g, ec)` reads one inbound message into `g`, overwriting it. On failure `ec` is
+///   set; on success `ec` is cleared. Inbound messages reach `decode` whatever their opcode.
+///
+/// Both are `const` and safe to call concurrently on one object; they report errors through `ec`
+/// and throw nothing but `std::bad_alloc`. `C` is copy- or move-constructible:
+/// `options::codec(C)` installs a configured instance (the default is `C{}`).
+/// @{
+
+/// The default codec: one JSON object per text message,
+/// `{"id":"…","event":"…","payload":<JSON>}`, the wire format of the wspulse server.
+///
+/// **encode** writes the members in that order and omits empty fields (`frame{}` → `{}`).
+/// `id` and `event` become JSON strings: quote and backslash are escaped, control characters
+/// (< 0x20) use the short escapes (\\b \\f \\n \\r \\t) or \\u00xx, everything else (multi-byte
+/// UTF-8 included) is copied as is.
+/// `payload` must be exactly one JSON value (object, array, string, number, `true`, `false` or
+/// `null`); it is spliced in as raw JSON, never quoted, with surrounding whitespace trimmed and
+/// its inner bytes unchanged. Errors, `errc::invalid_payload` with `out` left empty:
+/// - `payload` is not exactly one valid JSON value (also: empty after trimming whitespace,
+///   trailing bytes after the value, a number outside the range of a double such as `1e400`,
+///   which RapidJSON 1.1.0 refuses, nesting deeper than max_depth);
+/// - `id`, `event` or `payload` is not valid UTF-8 (a text frame must be; the server would close
+///   with 1007).
+///
+/// **decode** accepts exactly one JSON object, optionally surrounded by whitespace. `id` and
+/// `event` must be strings (`null` is refused); they are unescaped. `payload` may be any JSON
+/// value and is kept byte for byte as it appears in the message (`"payload": {"a" : 1 }` →
+/// `{"a" : 1 }`, `"payload":"x"` → `"x"` with its quotes, `"payload":null` → `null`). Unknown
+/// members are ignored whatever their type or depth; missing ones leave the field empty. When a
+/// key repeats, the last occurrence wins. Errors, `errc::decode_failed` with `out` cleared:
+/// empty input, invalid or truncated JSON, invalid UTF-8, a top level that is not an object,
+/// bytes after the object, a non-string `id`/`event` (or one containing an escaped lone UTF-16
+/// surrogate, which has no UTF-8 form), nesting deeper than max_depth.
+///
+/// decode(encode(f)) == f for every frame encode accepts whose payload has no surrounding
+/// whitespace.
+///
+/// Cost: one pass of RapidJSON's SAX reader (iterative, so input depth never deepens the call
+/// stack) over the payload (encode) or the message (decode), plus writing the output. No heap
+/// allocation besides the output strings while `id`, `event` and top-level member names stay
+/// under ~2 KB and nesting under ~250 levels (strings inside the payload or unknown members are
+/// checked, not copied, whatever their length, escape sequences aside); encode allocates the
+/// exact output size once.
+/// This header defines no RapidJSON configuration macro (RAPIDJSON_SSE42, RAPIDJSON_ASSERT, ...):
+/// define them globally, for every translation unit, if you want them.
+///
+/// Thread safety: stateless; any number of threads may use one object.
+struct json_codec {
+  /// JSON travels in text frames.
+  static constexpr wire_type wire = wire_type::text;
+
+  /// Deepest nesting accepted, the frame object counting as level 1 (so a payload may nest
+  /// 9,999 levels): the limit of Go's encoding/json, which the wspulse server uses.
+  static constexpr std::size_t max_depth = detail::json_max_depth;
+
+  /// Writes the message for `f` into `out` (overwritten).
+  /// @param f   frame to encode
+  /// @param out receives the JSON text; left empty on error. Must not be one of `f`'s fields.
+  /// @param ec  cleared on success; `errc::invalid_payload` on error (see the type's docs)
+  /// @throws std::bad_alloc only
+  void encode(const frame& f, std::string& out, std::error_code& ec) const;
+
+  /// Reads one message into `out` (overwritten; its strings' capacity is reused).
+  /// @param data message bytes (need not be NUL-terminated); must not point into `out`
+  /// @param out  receives id, event and the raw payload text; cleared on error
+  /// @param ec   cleared on success; `errc::decode_failed` on error (see the type's docs)
+  /// @throws std::bad_alloc only
+  void decode(std::string_view data, frame& out, std::error_code& ec) const;
+};
+
+/// @}
+
+inline void json_codec::encode(const frame& f, std::string& out, std::error_code& ec) const {
+  out.clear();
+  std::size_t id_size = 0;
+  std::size_t event_size = 0;
+  std::string_view payload;
+  if (!detail::json_escaped_size(f.id, id_size) ||
+      !detail::json_escaped_size(f.event, event_size) ||
+      (!f.payload.empty() && !detail::json_parse_payload(f.payload, payload))) {
+    ec = make_error_code(errc::invalid_payload);
+    return;
+  }
+
+  // {"id":"…","event":"…","payload":…}: compute the exact size, allocate once, write in place.
+  constexpr std::string_view id_key = "\"id\":\"";
+  constexpr std::string_view event_key = "\"event\":\"";
+  constexpr std::string_view payload_key = "\"payload\":";
+  std::size_t size = 2;                                                   // { }
+  if (!f.id.empty()) size += id_key.size() + id_size + 2;                 // ,"id":"…"
+  if (!f.event.empty()) size += event_key.size() + event_size + 2;        // ,"event":"…"
+  if (!payload.empty()) size += payload_key.size() + payload.size() + 1;  // ,"payload":…
+  if (size > 2) --size;  // n members take n - 1 commas
+  out.resize(size);
+
+  char* p = &out[0];
+  auto put = [&p](std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
+  *p++ = '{';
+  if (!f.id.empty()) {
+    put(id_key);
+    p = detail::json_write_escaped(f.id, p);
+    *p++ = '"';
+  }
+  if (!f.event.empty()) {
+    if (p[-1] != '{') *p++ = ',';
+    put(event_key);
+    p = detail::json_write_escaped(f.event, p);
+    *p++ = '"';
+  }
+  if (!payload.empty()) {
+    if (p[-1] != '{') *p++ = ',';
+    put(payload_key);
+    put(payload);
+  }
+  *p++ = '}';
+  ec.clear();
+}
+
+inline void json_codec::decode(std::string_view data, frame& out, std::error_code& ec) const {
+  out.id.clear();
+  out.event.clear();
+  out.payload.clear();
+  if (!detail::json_parse_frame(data, out)) {
+    out.id.clear();
+    out.event.clear();
+    out.payload.clear();
+    ec = make_error_code(errc::decode_failed);
+    return;
+  }
+  ec.clear();
+}
+
+}  // namespace wspulse
+// #include "wspulse/logger.hpp"
+// wspulse_client — structured logging: the Logger concept, log levels, key/value fields, and the
+// provided loggers (json_logger, ostream_logger, null_logger).
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+
+#include <charconv>  // std::to_chars for numbers (locale-independent)
+#include <chrono>    // timestamps
+#include <cmath>     // std::isnan, std::isinf
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>   // std::FILE, std::fwrite, stderr
+#include <cstring>  // std::memcpy
+#include <ctime>    // gmtime_r / gmtime_s for ostream_logger timestamps
+#include <initializer_list>
+#include <iostream>  // std::clog, the default ostream_logger stream
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace wspulse {
+
+/// Severity of a log record. Loggers drop records below their minimum level.
+enum class log_level : std::uint8_t { debug, info, warn, error };
+
+/// Lower-case name of a level, as written by json_logger: "debug", "info", "warn", "error".
+constexpr std::string_view to_string(log_level level) noexcept {
+  switch (level) {
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warn: return "warn";
+    case log_level::error: return "error";
+  }
+  return "unknown";
+}
+
+/// One structured key/value pair of a log record.
+///
+/// Built by brace-initialisation at the call site, e.g.
+/// `logger.log(log_level::info, "transport dropped", {{"url", u}, {"code", 1000}, {"ok", true}});`
+/// The value may be a `std::string_view`, `const char*` (nullptr logs as ""), `std::string`, any
+/// integer type (char types log as their code), `bool`, or a floating-point number. Pointers
+/// other than `const char*` are rejected at compile time (they would silently become bool).
+///
+/// A log_field never allocates and never owns text: key and string values are views. It is
+/// valid only for the duration of the `log` call that receives it (temporaries such as
+/// `ec.message()` live until the end of that full expression, which is long enough). Loggers
+/// that defer output must copy what they need.
+class log_field {
+ public:
+  /// What the value holds; pick the matching accessor.
+  enum class kind : std::uint8_t { string, int64, uint64, float64, boolean };
+
+  constexpr log_field(std::string_view key, std::string_view value) noexcept
+      : key_(key), kind_(kind::string), str_(value) {}
+  constexpr log_field(std::string_view key, const char* value) noexcept
+      : key_(key),
+        kind_(kind::string),
+        str_(value ? std::string_view(value) : std::string_view()) {}
+  log_field(std::string_view key, const std::string& value) noexcept
+      : key_(key), kind_(kind::string), str_(value) {}
+  constexpr log_field(std::string_view key, bool value) noexcept
+      : key_(key), kind_(kind::boolean), bool_(value) {}
+
+  /// Any integer type except bool: signed types are stored as int64, unsigned as uint64.
+  template <class Int, std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, bool> &&
+                                            std::is_signed_v<Int>,
+                                        int> = 0>
+  constexpr log_field(std::string_view key, Int value) noexcept
+      : key_(key), kind_(kind::int64), int_(static_cast<std::int64_t>(value)) {}
+  template <class Int, std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, bool> &&
+                                            std::is_unsigned_v<Int>,
+                                        int> = 0>
+  constexpr log_field(std::string_view key, Int value) noexcept
+      : key_(key), kind_(kind::uint64), uint_(static_cast<std::uint64_t>(value)) {}
+
+  /// float, double, long double (stored as double).
+  template <class Float, std::enable_if_t<std::is_floating_point_v<Float>, int> = 0>
+  constexpr log_field(std::string_view key, Float value) noexcept
+      : key_(key), kind_(kind::float64), double_(static_cast<double>(value)) {}
+
+  // Any other pointer would otherwise convert to bool without a word.
+  template <class T>
+  log_field(std::string_view key, const T* value) = delete;
+
+  /// The field's key.
+  constexpr std::string_view key() const noexcept { return key_; }
+  /// Which value the field holds.
+  constexpr kind type() const noexcept { return kind_; }
+  /// The string value; empty when type() is not kind::string.
+  constexpr std::string_view as_string() const noexcept {
+    return kind_ == kind::string ? str_ : std::string_view();
+  }
+  /// The signed value; 0 when type() is not kind::int64.
+  constexpr std::int64_t as_int() const noexcept { return kind_ == kind::int64 ? int_ : 0; }
+  /// The unsigned value; 0 when type() is not kind::uint64.
+  constexpr std::uint64_t as_uint() const noexcept { return kind_ == kind::uint64 ? uint_ : 0; }
+  /// The floating-point value; 0 when type() is not kind::float64.
+  constexpr double as_double() const noexcept { return kind_ == kind::float64 ? double_ : 0.0; }
+  /// The boolean value; false when type() is not kind::boolean.
+  constexpr bool as_bool() const noexcept { return kind_ == kind::boolean && bool_; }
+
+  /// Calls `fn` with the value as its own type: std::string_view, std::int64_t, std::uint64_t,
+  /// double or bool. Returns what `fn` returns (every overload must return the same type).
+  template <class Fn>
+  constexpr decltype(auto) visit(Fn&& fn) const {
+    switch (kind_) {
+      case kind::int64: return std::forward<Fn>(fn)(int_);
+      case kind::uint64: return std::forward<Fn>(fn)(uint_);
+      case kind::float64: return std::forward<Fn>(fn)(double_);
+      case kind::boolean: return std::forward<Fn>(fn)(bool_);
+      case kind::string: break;
+    }
+    return std::forward<Fn>(fn)(str_);
+  }
+
+ private:
+  std::string_view key_;
+  kind kind_;
+  union {
+    std::string_view str_;
+    std::int64_t int_;
+    std::uint64_t uint_;
+    double double_;
+    bool bool_;
+  };
+};
+
+/// @name The Logger concept
+/// A Logger is a type `L` with
+/// - `static constexpr bool enabled`: when false, should_log() is a constant false and the
+///   client's log statements (`if (should_log(l, lvl)) l.log(...)`, or `if constexpr
+///   (L::enabled)`) compile away, arguments included;
+/// - `void log(wspulse::log_level, std::string_view message,
+///   std::initializer_list<wspulse::log_field> fields)`, const or not. Fields are views valid
+///   only during the call;
+/// - optionally `bool enabled_for(wspulse::log_level) const noexcept`, which lets the client skip
+///   building costly fields (such as a redacted URL) for records that would be dropped.
+///
+/// The client holds one logger by value (so it must be movable; copyable to go through
+/// options) and calls it from its internal I/O thread and from the threads that call the
+/// client's public functions: `log` must be thread-safe, and should not throw. URLs and header
+/// values reaching a logger have already been passed through redact_url / redact_header.
+/// @{
+
+/// True when `L` satisfies the Logger concept (for a static_assert in the client).
+template <class L, class = void>
+struct is_logger : std::false_type {};
+template <class L>
+struct is_logger<L,
+                 std::void_t<decltype(bool{L::enabled}),
+                             decltype(std::declval<L&>().log(log_level::info, std::string_view(),
+                                                             std::initializer_list<log_field>{}))>>
+    : std::true_type {};
+template <class L>
+inline constexpr bool is_logger_v = is_logger<L>::value;
+
+namespace detail {
+template <class L, class = void>
+struct has_enabled_for : std::false_type {};
+template <class L>
+struct has_enabled_for<
+    L, std::void_t<decltype(bool{std::declval<const L&>().enabled_for(log_level::info)})>>
+    : std::true_type {};
+}  // namespace detail
+
+/// Whether a record at `level` would be written by `logger`: false when `L::enabled` is false,
+/// `logger.enabled_for(level)` when `L` has it, true otherwise.
+template <class L>
+constexpr bool should_log(const L& logger, log_level level) noexcept {
+  if constexpr (!L::enabled) {
+    (void)logger;
+    (void)level;
+    return false;
+  } else if constexpr (detail::has_enabled_for<L>::value) {
+    return logger.enabled_for(level);
+  } else {
+    (void)logger;
+    (void)level;
+    return true;
+  }
+}
+/// @}
+
+namespace detail {
+
+// A line is assembled here and written in one call: most lines fit in the inline storage, so
+// logging does not allocate; longer ones move to the heap.
+class line_buffer {
+ public:
+  line_buffer() noexcept {}
+  line_buffer(const line_buffer&) = delete;
+  line_buffer& operator=(const line_buffer&) = delete;
+
+  void append(const char* data, std::size_t n) {
+    if (n == 0) return;  // an empty string_view may carry a null pointer: no memcpy with it
+    if (!on_heap_ && size_ + n <= sizeof(inline_)) {
+      std::memcpy(inline_ + size_, data, n);
+      size_ += n;
+      return;
+    }
+    if (!on_heap_) {
+      heap_.reserve(2 * (size_ + n));
+      heap_.assign(inline_, size_);
+      on_heap_ = true;
+    }
+    heap_.append(data, n);
+  }
+  void append(std::string_view s) { append(s.data(), s.size()); }
+  void push_back(char c) { append(&c, 1); }
+
+  std::string_view view() const noexcept {
+    return on_heap_ ? std::string_view(heap_) : std::string_view(inline_, size_);
+  }
+
+ private:
+  char inline_[512];
+  std::size_t size_ = 0;
+  bool on_heap_ = false;
+  std::string heap_;
+};
+
+template <class Int>
+void append_integer(line_buffer& out, Int value) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), value);
+  out.append(buf, static_cast<std::size_t>(res.ptr - buf));
+}
+
+// Writes a finite double in the shortest form that reads back exactly. Non-finite values are
+// the caller's business (JSON has no spelling for them).
+inline void append_finite_double(line_buffer& out, double value) {
+  char buf[32];
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+  const auto res = std::to_chars(buf, buf + sizeof(buf), value);
+  out.append(buf, static_cast<std::size_t>(res.ptr - buf));
+#else
+  // Standard libraries without floating-point to_chars: 17 significant digits round-trip.
+  int n = std::snprintf(buf, sizeof(buf), "%.17g", value);
+  if (n < 0) return;
+  if (static_cast<std::size_t>(n) >= sizeof(buf)) n = static_cast<int>(sizeof(buf) - 1);
+  for (int i = 0; i < n; ++i) {
+    if (buf[i] == ',') buf[i] = '.';  // a locale with a decimal comma
+  }
+  out.append(buf, static_cast<std::size_t>(n));
+#endif
+}
+
+// zap's spelling for values JSON cannot hold as numbers.
+inline std::string_view non_finite_name(double value) noexcept {
+  if (std::isnan(value)) return "NaN";
+  return value > 0 ? "+Inf" : "-Inf";
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when the bytes there are not one
+// (overlong forms, surrogates, code points above U+10FFFF, truncated sequences).
+inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
+  const auto byte = [&](std::size_t k) -> unsigned {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u;
+  };
+  const auto cont = [&](std::size_t k) { return (byte(k) & 0xC0u) == 0x80u; };
+  const unsigned b0 = byte(0);
+  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    const unsigned b1 = byte(1);
+    if (b0 == 0xE0 && b1 < 0xA0) return 0;  // overlong
+    if (b0 == 0xED && b1 > 0x9F) return 0;  // UTF-16 surrogate
+    return cont(1) && cont(2) ? 3 : 0;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    const unsigned b1 = byte(1);
+    if (b0 == 0xF0 && b1 < 0x90) return 0;  // overlong
+    if (b0 == 0xF4 && b1 > 0x8F) return 0;  // above U+10FFFF
+    return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Appends `s` as a quoted JSON string. Control characters are escaped; bytes that are not valid
+// UTF-8 become U+FFFD so every consumer can parse the line.
+inline void append_json_string(line_buffer& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the pending run of bytes copied verbatim
+  std::size_t i = 0;
+  const auto flush = [&] { out.append(s.data() + run, i - run); };
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      if (const std::size_t len = utf8_sequence_length(s, i)) {
+        i += len;
+        continue;
+      }
+    }
+    flush();
+    switch (c) {
+      case '"': out.append("\\\"", 2); break;
+      case '\\': out.append("\\\\", 2); break;
+      case '\n': out.append("\\n", 2); break;
+      case '\r': out.append("\\r", 2); break;
+      case '\t': out.append("\\t", 2); break;
+      case '\b': out.append("\\b", 2); break;
+      case '\f': out.append("\\f", 2); break;
+      default:
+        if (c < 0x20) {
+          const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+          out.append(esc, sizeof(esc));
+        } else {
+          out.append("\\ufffd", 6);
+        }
+    }
+    run = ++i;
+  }
+  flush();
+  out.push_back('"');
+}
+
+// Human-readable text for ostream_logger: control characters are shown as escapes so one
+// record is always one line. With `quote`, the text is wrapped in quotes when it is empty or
+// holds a space, a quote, a backslash or a control character (so `key=value` pairs stay
+// unambiguous; '=' alone does not need quotes, which keeps redacted URLs readable).
+inline void append_text(line_buffer& out, std::string_view s, bool quote) {
+  static constexpr char hex[] = "0123456789abcdef";
+  bool needs_quotes = false;
+  if (quote) {
+    needs_quotes = s.empty();
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c <= 0x20 || c == 0x7F || c == '"' || c == '\\') {
+        needs_quotes = true;
+        break;
+      }
+    }
+  }
+  if (needs_quotes) out.push_back('"');
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7F && !(needs_quotes && (c == '"' || c == '\\'))) {
+      out.push_back(ch);
+      continue;
+    }
+    switch (c) {
+      case '"': out.append("\\\"", 2); break;
+      case '\\': out.append("\\\\", 2); break;
+      case '\n': out.append("\\n", 2); break;
+      case '\r': out.append("\\r", 2); break;
+      case '\t': out.append("\\t", 2); break;
+      default: {
+        const char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 0xF]};
+        out.append(esc, sizeof(esc));
+      }
+    }
+  }
+  if (needs_quotes) out.push_back('"');
+}
+
+// Every ostream_logger shares this lock: copies of a logger, and loggers created separately on
+// the same stream, must not interleave their lines.
+inline std::mutex& ostream_logger_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace detail
+
+/// The default logger, modelled on zap's production logger (the Go client's default): one JSON
+/// object per line, info and above, on stderr. Example line:
+/// `{"level":"info","ts":1732560000.123456,"logger":"wspulse","msg":"transport dropped",`
+/// `"url":"ws://h/ws?token=***","code":1000,"reconnect":true}`
+///
+/// `ts` is seconds since the Unix epoch with microseconds. Strings are JSON-escaped; bytes that
+/// are not valid UTF-8 are written as U+FFFD. Non-finite doubles are written as the strings
+/// "NaN", "+Inf", "-Inf" (as zap does).
+///
+/// Thread-safety: `log` is safe to call from any number of threads. Each line is built in a
+/// local buffer and handed to the stream with a single `std::fwrite`, which holds the FILE's
+/// lock, so lines never interleave. The logger does not flush: stderr is unbuffered; for
+/// other streams buffering is the owner's choice. Copyable and movable; copies write to the
+/// same FILE, which must outlive them (the logger never closes it).
+class json_logger {
+ public:
+  static constexpr bool enabled = true;
+
+  /// stderr, info and above.
+  json_logger() noexcept : out_(stderr) {}
+  /// stderr, `min_level` and above.
+  explicit json_logger(log_level min_level) noexcept : out_(stderr), min_(min_level) {}
+  /// `out` (nullptr: write nothing), `min_level` and above.
+  explicit json_logger(std::FILE* out, log_level min_level = log_level::info) noexcept
+      : out_(out), min_(min_level) {}
+
+  /// Records below this level are dropped.
+  log_level min_level() const noexcept { return min_; }
+  /// True when a record at `level` would be written.
+  bool enabled_for(log_level level) const noexcept { return out_ != nullptr && level >= min_; }
+
+  /// Writes one line. Never throws (a failed allocation for a very long line drops the line).
+  void log(log_level level, std::string_view message,
+           std::initializer_list<log_field> fields) const noexcept {
+    if (!enabled_for(level)) return;
+    try {
+      detail::line_buffer line;
+      line.append(R"({"level":")");
+      line.append(to_string(level));
+      line.append(R"(","ts":)");
+      append_timestamp(line);
+      line.append(R"(,"logger":"wspulse","msg":)");
+      detail::append_json_string(line, message);
+      for (const log_field& f : fields) {
+        line.push_back(',');
+        detail::append_json_string(line, f.key());
+        line.push_back(':');
+        append_value(line, f);
+      }
+      line.append("}\n", 2);
+      const std::string_view text = line.view();
+      std::fwrite(text.data(), 1, text.size(), out_);
+    } catch (...) {  // std::bad_alloc: losing one log line beats terminating the I/O thread
+    }
+  }
+
+ private:
+  static void append_timestamp(detail::line_buffer& line) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    const long long secs = static_cast<long long>(us / 1000000);
+    const long long frac = static_cast<long long>(us % 1000000);
+    detail::append_integer(line, secs);
+    char digits[7] = {'.', '0', '0', '0', '0', '0', '0'};
+    long long rest = frac < 0 ? 0 : frac;
+    for (int i = 6; i >= 1; --i, rest /= 10) digits[i] = static_cast<char>('0' + rest % 10);
+    line.append(digits, sizeof(digits));
+  }
+
+  static void append_value(detail::line_buffer& line, const log_field& f) {
+    switch (f.type()) {
+      case log_field::kind::string: detail::append_json_string(line, f.as_string()); return;
+      case log_field::kind::int64: detail::append_integer(line, f.as_int()); return;
+      case log_field::kind::uint64: detail::append_integer(line, f.as_uint()); return;
+      case log_field::kind::boolean: line.append(f.as_bool() ? "true" : "false"); return;
+      case log_field::kind::float64: {
+        const double d = f.as_double();
+        if (std::isfinite(d)) {
+          detail::append_finite_double(line, d);
+        } else {
+          detail::append_json_string(line, detail::non_finite_name(d));
+        }
+        return;
+      }
+    }
+  }
+
+  std::FILE* out_;
+  log_level min_ = log_level::info;
+};
+
+/// Human-readable lines on a std::ostream (default std::clog), e.g.
+/// `2026-11-25T19:50:12.345Z INFO transport dropped url=ws://h/ws?token=*** code=1000`
+///
+/// The time is UTC with milliseconds; the level is upper case (DEBUG, INFO, WARN, ERROR); then
+/// the message and `key=value` pairs. String values that are empty or hold spaces, quotes,
+/// backslashes or control characters are quoted; control characters in the message and values
+/// are shown as escapes (`\n`, `\x01`), so one record is always one line.
+///
+/// Thread-safety: `log` may be called from any thread. All ostream_loggers share one mutex and
+/// write each line with one `write` followed by a `flush`, so lines never interleave. Copyable
+/// and movable; the stream must outlive the logger and its copies, and no one else should write
+/// to it unsynchronised while the client runs.
+class ostream_logger {
+ public:
+  static constexpr bool enabled = true;
+
+  /// `os` (default std::clog), `min_level` and above (default info).
+  explicit ostream_logger(std::ostream& os = std::clog, log_level min_level = log_level::info)
+      : os_(&os), min_(min_level) {}
+
+  /// Records below this level are dropped.
+  log_level min_level() const noexcept { return min_; }
+  /// True when a record at `level` would be written.
+  bool enabled_for(log_level level) const noexcept { return level >= min_; }
+
+  /// Writes one line. Never throws: stream errors and failed allocations drop the line.
+  void log(log_level level, std::string_view message,
+           std::initializer_list<log_field> fields) const noexcept {
+    if (!enabled_for(level)) return;
+    try {
+      detail::line_buffer line;
+      append_time(line);
+      line.push_back(' ');
+      line.append(upper_name(level));
+      line.push_back(' ');
+      detail::append_text(line, message, false);
+      for (const log_field& f : fields) {
+        line.push_back(' ');
+        detail::append_text(line, f.key(), false);
+        line.push_back('=');
+        append_value(line, f);
+      }
+      line.push_back('\n');
+      const std::string_view text = line.view();
+      const std::lock_guard<std::mutex> lock(detail::ostream_logger_mutex());
+      os_->write(text.data(), static_cast<std::streamsize>(text.size()));
+      os_->flush();
+    } catch (...) {  // a stream with exceptions() enabled, or std::bad_alloc
+    }
+  }
+
+ private:
+  static std::string_view upper_name(log_level level) noexcept {
+    switch (level) {
+      case log_level::debug: return "DEBUG";
+      case log_level::info: return "INFO";
+      case log_level::warn: return "WARN";
+      case log_level::error: return "ERROR";
+    }
+    return "UNKNOWN";
+  }
+
+  static void append_time(detail::line_buffer& line) {
+    const auto now = std::chrono::system_clock::now();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+#if defined(_WIN32)
+    gmtime_s(&tm, &t);
+#else
+    gmtime_r(&t, &tm);
+#endif
+    char buf[32];
+    const int n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                                tm.tm_sec, static_cast<int>(ms < 0 ? 0 : ms));
+    if (n > 0 && static_cast<std::size_t>(n) < sizeof(buf)) {
+      line.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+  static void append_value(detail::line_buffer& line, const log_field& f) {
+    switch (f.type()) {
+      case log_field::kind::string: detail::append_text(line, f.as_string(), true); return;
+      case log_field::kind::int64: detail::append_integer(line, f.as_int()); return;
+      case log_field::kind::uint64: detail::append_integer(line, f.as_uint()); return;
+      case log_field::kind::boolean: line.append(f.as_bool() ? "true" : "false"); return;
+      case log_field::kind::float64: {
+        const double d = f.as_double();
+        if (std::isfinite(d)) {
+          detail::append_finite_double(line, d);
+        } else {
+          line.append(detail::non_finite_name(d));
+        }
+        return;
+      }
+    }
+  }
+
+  std::ostream* os_;
+  log_level min_;
+};
+
+/// Discards everything. `enabled` is false, so the client compiles its log statements away;
+/// the type is empty, so holding it (`[[no_unique_address]]` / empty base) costs nothing.
+struct null_logger {
+  static constexpr bool enabled = false;
+  /// Does nothing.
+  constexpr bool enabled_for(log_level) const noexcept { return false; }
+  /// Does nothing.
+  void log(log_level, std::string_view, std::initializer_list<log_field>) const noexcept {}
+};
+
+}  // namespace wspulse
+// #include "wspulse/redact.hpp"
+// wspulse_client — redaction of secrets (tokens in query strings, credentials in URLs, header
+// values) before a URL or a header reaches a logger.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace wspulse {
+
+namespace detail {
+// RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+constexpr bool is_url_scheme(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    const bool other = (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+    if (!(alpha || (i > 0 && other))) return false;
+  }
+  return true;
+}
+
+inline constexpr std::string_view redaction_mark = "***";
+}  // namespace detail
+
+/// A copy of `url` that is safe to log: scheme, host, port, path and query keys are kept;
+/// every query value becomes `***`; credentials (`user:pass@`) become `***@`; a fragment
+/// becomes `#***`.
+///
+/// `ws://u:p@h:8080/ws?room=r1&token=xyz#f` → `ws://***@h:8080/ws?room=***&token=***#***`.
+/// Query parts without '=' are kept as they are (they are keys); empty parts are kept
+/// (`?a=1&&b` → `?a=***&&b`).
+///
+/// Works on any input, never throws on malformed text (only std::bad_alloc), and errs on the
+/// side of hiding: an '@' anywhere before the query hides everything between the scheme and
+/// the last such '@' (so a password holding '/' does not leak), and text that does not start
+/// with a valid `scheme://` is treated as starting with the authority.
+inline std::string redact_url(std::string_view url) {
+  std::string out;
+  out.reserve(url.size() + 16);
+  std::size_t pos = 0;
+
+  if (const std::size_t sep = url.find("://");
+      sep != std::string_view::npos && detail::is_url_scheme(url.substr(0, sep))) {
+    pos = sep + 3;
+    out.append(url.data(), pos);
+  }
+
+  // Authority and path: everything up to the query or the fragment.
+  const std::size_t head_end = url.find_first_of("?#", pos);
+  std::string_view head =
+      url.substr(pos, head_end == std::string_view::npos ? std::string_view::npos : head_end - pos);
+  if (const std::size_t at = head.rfind('@'); at != std::string_view::npos) {
+    out.append(detail::redaction_mark);
+    head.remove_prefix(at);  // keep "@host…"
+  }
+  out.append(head);
+  if (head_end == std::string_view::npos) return out;
+
+  std::size_t fragment = head_end;
+  if (url[head_end] == '?') {
+    fragment = url.find('#', head_end + 1);
+    std::string_view query =
+        url.substr(head_end + 1, fragment == std::string_view::npos ? std::string_view::npos
+                                                                    : fragment - head_end - 1);
+    out.push_back('?');
+    while (true) {
+      const std::size_t amp = query.find('&');
+      const std::string_view part = query.substr(0, amp);
+      const std::size_t eq = part.find('=');
+      out.append(part.substr(0, eq));
+      if (eq != std::string_view::npos) {
+        out.push_back('=');
+        out.append(detail::redaction_mark);
+      }
+      if (amp == std::string_view::npos) break;
+      out.push_back('&');
+      query.remove_prefix(amp + 1);
+    }
+  }
+
+  if (fragment != std::string_view::npos) {
+    out.push_back('#');
+    if (fragment + 1 < url.size()) out.append(detail::redaction_mark);
+  }
+  return out;
+}
+
+/// A header line that is safe to log: `name: ***`. The value is never shown, whatever the
+/// header (dial headers typically carry tokens).
+inline std::string redact_header(std::string_view name, std::string_view value) {
+  (void)value;
+  std::string out;
+  out.reserve(name.size() + 2 + detail::redaction_mark.size());
+  out.append(name);
+  out.append(": ");
+  out.append(detail::redaction_mark);
+  return out;
+}
+
+}  // namespace wspulse
+// #include "wspulse/policies.hpp"
+// wspulse_client — compile-time policies: reconnect backoff, heartbeat, buffer bounds.
+// Policies fix the strategy, the defaults and the ceilings; options may tune values at run
+// time within them. Out-of-range template arguments fail with a static_assert naming the rule.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+
+namespace wspulse {
+
+using std::chrono::milliseconds;
+
+/// The limits of behaviour.md § Limits, shared by static_asserts and option setters.
+namespace limits {
+inline constexpr std::int64_t max_ping_ms = 60'000;
+inline constexpr std::int64_t max_pong_ms = 120'000;
+inline constexpr std::int64_t max_write_ms = 30'000;
+inline constexpr std::int64_t max_base_delay_ms = 60'000;
+inline constexpr std::int64_t max_max_delay_ms = 300'000;
+inline constexpr unsigned max_retries = 32;
+inline constexpr std::size_t min_send_frames = 1;
+inline constexpr std::size_t max_send_frames = 4096;
+inline constexpr std::size_t max_message_bytes = std::size_t{64} << 20;
+}  // namespace limits
+
+namespace detail {
+/// The wspulse formula's cap: min(base * 2^min(attempt, 62), max), clamping on overflow.
+constexpr std::int64_t backoff_ceiling_ms(unsigned attempt, std::int64_t base_ms,
+                                          std::int64_t max_ms) noexcept {
+  const unsigned shift = attempt < 62 ? attempt : 62;
+  if (base_ms > (max_ms >> shift)) return max_ms;  // base << shift would exceed max (or overflow)
+  const std::int64_t full = base_ms << shift;
+  return full < max_ms ? full : max_ms;
+}
+
+/// Uniform integer in [lo, hi] from any UniformRandomBitGenerator.
+template <class Rng>
+std::int64_t uniform_ms(Rng& rng, std::int64_t lo, std::int64_t hi) {
+  return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+}
+}  // namespace detail
+
+/// The wspulse reconnect schedule: delay before attempt `a` is uniform in [full/2, full], where
+/// full = min(base * 2^min(a, 62), max). `MaxRetries` 0 = unlimited.
+template <unsigned MaxRetries = 0, std::int64_t BaseMs = 1000, std::int64_t MaxMs = 30000>
+struct exponential_backoff {
+  static_assert(MaxRetries <= limits::max_retries,
+                "wspulse: max_retries must be in [0, 32] (0 = unlimited)");
+  static_assert(BaseMs > 0 && BaseMs <= limits::max_base_delay_ms,
+                "wspulse: base_delay must be in (0, 1 min]");
+  static_assert(MaxMs >= BaseMs && MaxMs <= limits::max_max_delay_ms,
+                "wspulse: max_delay must be in [base_delay, 5 min]");
+
+  static constexpr bool enabled = true;
+  static constexpr unsigned max_retries = MaxRetries;
+  static constexpr milliseconds base_delay{BaseMs};
+  static constexpr milliseconds max_delay{MaxMs};
+
+  template <class Rng>
+  static milliseconds delay(unsigned attempt, milliseconds base, milliseconds max, Rng& rng) {
+    const std::int64_t full = detail::backoff_ceiling_ms(attempt, base.count(), max.count());
+    return milliseconds{detail::uniform_ms(rng, full / 2, full)};
+  }
+};
+
+/// AWS "full jitter": uniform in [0, full]; spreads a thundering herd wider than the default.
+template <unsigned MaxRetries = 0, std::int64_t BaseMs = 1000, std::int64_t MaxMs = 30000>
+struct full_jitter_backoff : exponential_backoff<MaxRetries, BaseMs, MaxMs> {
+  template <class Rng>
+  static milliseconds delay(unsigned attempt, milliseconds base, milliseconds max, Rng& rng) {
+    return milliseconds{detail::uniform_ms(
+        rng, 0, detail::backoff_ceiling_ms(attempt, base.count(), max.count()))};
+  }
+};
+
+/// AWS "decorrelated jitter", made stateless: uniform in [base, min(max, 3 * ceiling(a-1))].
+template <unsigned MaxRetries = 0, std::int64_t BaseMs = 1000, std::int64_t MaxMs = 30000>
+struct decorrelated_jitter_backoff : exponential_backoff<MaxRetries, BaseMs, MaxMs> {
+  template <class Rng>
+  static milliseconds delay(unsigned attempt, milliseconds base, milliseconds max, Rng& rng) {
+    const std::int64_t prev =
+        attempt == 0 ? base.count()
+                     : detail::backoff_ceiling_ms(attempt - 1, base.count(), max.count());
+    const std::int64_t hi = prev > max.count() / 3 ? max.count() : prev * 3;
+    return milliseconds{detail::uniform_ms(rng, base.count(), hi < base.count() ? base.count() : hi)};
+  }
+};
+
+/// Compiles the reconnect machinery out; options::auto_reconnect() does not compile with it.
+struct no_reconnect {
+  static constexpr bool enabled = false;
+  static constexpr unsigned max_retries = 0;
+  static constexpr milliseconds base_delay{1000};
+  static constexpr milliseconds max_delay{30000};
+  template <class Rng>
+  static milliseconds delay(unsigned, milliseconds base, milliseconds, Rng&) {
+    return base;
+  }
+};
+
+/// Client-side heartbeat: ping every PingMs; drop when nothing arrived for PongMs; every write
+/// must complete within WriteMs.
+template <std::int64_t PingMs = 20000, std::int64_t PongMs = 60000, std::int64_t WriteMs = 10000>
+struct heartbeat {
+  static_assert(PingMs > 0 && PingMs <= limits::max_ping_ms,
+                "wspulse: ping_period must be in (0, 1 min]");
+  static_assert(PongMs > PingMs && PongMs <= limits::max_pong_ms,
+                "wspulse: pong_wait must be in (ping_period, 2 min]");
+  static_assert(WriteMs > 0 && WriteMs <= limits::max_write_ms,
+                "wspulse: write_wait must be in (0, 30 s]");
+
+  static constexpr bool enabled = true;
+  static constexpr milliseconds ping_period{PingMs};
+  static constexpr milliseconds pong_wait{PongMs};
+  static constexpr milliseconds write_wait{WriteMs};
+};
+
+/// Sends no pings and runs no liveness check (server pings are still answered); writes keep
+/// their WriteMs deadline.
+template <std::int64_t WriteMs = 10000>
+struct basic_no_heartbeat {
+  static_assert(WriteMs > 0 && WriteMs <= limits::max_write_ms,
+                "wspulse: write_wait must be in (0, 30 s]");
+  static constexpr bool enabled = false;
+  static constexpr milliseconds ping_period{20000};
+  static constexpr milliseconds pong_wait{60000};
+  static constexpr milliseconds write_wait{WriteMs};
+};
+using no_heartbeat = basic_no_heartbeat<>;
+
+/// Memory bounds. SendFrames: send queue capacity (fixed). MaxMessageBytes: default inbound
+/// message limit (0 = none). InboundFrames: received frames that may wait for a slow on_message
+/// before the client stops reading (TCP back-pressure) until the handler catches up.
+template <std::size_t SendFrames = 256, std::size_t MaxMessageBytes = std::size_t{1} << 20,
+          std::size_t InboundFrames = 1024>
+struct buffer_bounds {
+  static_assert(SendFrames >= limits::min_send_frames && SendFrames <= limits::max_send_frames,
+                "wspulse: the send buffer must hold [1, 4096] frames");
+  static_assert(MaxMessageBytes <= limits::max_message_bytes,
+                "wspulse: max_message_size must be in [0, 64 MiB] (0 = no limit)");
+  static_assert(InboundFrames >= 1, "wspulse: at least one inbound frame must be able to wait");
+
+  static constexpr std::size_t send_frames = SendFrames;
+  static constexpr std::size_t max_message_bytes = MaxMessageBytes;
+  static constexpr std::size_t inbound_frames = InboundFrames;
+};
+
+}  // namespace wspulse
+// #include "wspulse/options.hpp"
+// wspulse_client — run-time options of a client: callbacks and values within the policies.
+// Setters validate at once and throw std::invalid_argument("wspulse: …").
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+// #include "wspulse/error.hpp"
+// #include "wspulse/frame.hpp"
+// #include "wspulse/policies.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wspulse {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+namespace detail {
+[[noreturn]] inline void invalid_option(const char* rule) {
+  throw std::invalid_argument(std::string("wspulse: ") + rule);
+}
+
+inline bool is_header_token_char(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Refuses header injection: names are RFC 7230 tokens, values hold no CR, LF or NUL.
+inline void validate_header(std::string_view name, std::string_view value) {
+  if (name.empty()) invalid_option("dial header names must not be empty");
+  for (char c : name)
+    if (!is_header_token_char(c)) invalid_option("dial header names must be HTTP tokens");
+  for (char c : value)
+    if (c == '\r' || c == '\n' || c == '\0')
+      invalid_option("dial header values must not contain CR, LF or NUL");
+}
+}  // namespace detail
+
+/// Options of a basic_client<Codec, Logger, Backoff, Heartbeat, Bounds>. Chainable setters;
+/// each validates at once against behaviour.md § Limits.
+template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds>
+class basic_options {
+ public:
+  using message_handler = std::function<void(const frame&)>;
+  using reason_handler = std::function<void(const reason&)>;
+  using restore_handler = std::function<void()>;
+  using close_code_predicate = std::function<bool(std::uint16_t code)>;
+  using reconnect_hook = std::function<void(std::string& url, header_list& headers)>;
+
+  basic_options& on_message(message_handler fn) { on_message_ = std::move(fn); return *this; }
+  basic_options& on_transport_drop(reason_handler fn) { on_drop_ = std::move(fn); return *this; }
+  basic_options& on_transport_restore(restore_handler fn) { on_restore_ = std::move(fn); return *this; }
+  basic_options& on_disconnect(reason_handler fn) { on_disconnect_ = std::move(fn); return *this; }
+
+  /// Reconnect after a drop with the Backoff policy's values.
+  basic_options& auto_reconnect() {
+    static_assert(Backoff::enabled,
+                  "wspulse: auto_reconnect() needs a reconnecting Backoff policy; this client "
+                  "type uses no_reconnect");
+    reconnect_ = true;
+    return *this;
+  }
+  /// Reconnect after a drop. max_retries in [0, 32] (0 = unlimited) dials per outage;
+  /// base_delay in (0, 1 min]; max_delay in [base_delay, 5 min].
+  basic_options& auto_reconnect(unsigned max_retries, milliseconds base_delay,
+                                milliseconds max_delay) {
+    static_assert(Backoff::enabled,
+                  "wspulse: auto_reconnect() needs a reconnecting Backoff policy; this client "
+                  "type uses no_reconnect");
+    if (max_retries > limits::max_retries) detail::invalid_option("max_retries must be in [0, 32]");
+    if (base_delay.count() <= 0 || base_delay.count() > limits::max_base_delay_ms)
+      detail::invalid_option("base_delay must be in (0, 1 min]");
+    if (max_delay < base_delay || max_delay.count() > limits::max_max_delay_ms)
+      detail::invalid_option("max_delay must be in [base_delay, 5 min]");
+    reconnect_ = true;
+    max_retries_ = max_retries;
+    base_delay_ = base_delay;
+    max_delay_ = max_delay;
+    return *this;
+  }
+
+  /// ping_period in (0, 1 min] and < pong_wait; pong_wait <= 2 min; write_wait in (0, 30 s].
+  basic_options& heartbeat(milliseconds ping_period, milliseconds pong_wait,
+                           milliseconds write_wait) {
+    if (ping_period.count() <= 0 || ping_period.count() > limits::max_ping_ms)
+      detail::invalid_option("ping_period must be in (0, 1 min]");
+    if (pong_wait <= ping_period || pong_wait.count() > limits::max_pong_ms)
+      detail::invalid_option("pong_wait must be in (ping_period, 2 min]");
+    if (write_wait.count() <= 0 || write_wait.count() > limits::max_write_ms)
+      detail::invalid_option("write_wait must be in (0, 30 s]");
+    ping_period_ = ping_period;
+    pong_wait_ = pong_wait;
+    write_wait_ = write_wait;
+    return *this;
+  }
+
+  /// Largest inbound message in bytes, [0, 64 MiB]; 0 = no limit.
+  basic_options& max_message_size(std::size_t bytes) {
+    if (bytes > limits::max_message_bytes)
+      detail::invalid_option("max_message_size must be in [0, 64 MiB] (0 = no limit)");
+    max_message_size_ = bytes;
+    return *this;
+  }
+
+  /// Bound on dial (TCP connect + upgrade), (0, 5 min].
+  basic_options& handshake_timeout(milliseconds d) {
+    if (d.count() <= 0 || d.count() > limits::max_max_delay_ms)
+      detail::invalid_option("handshake_timeout must be in (0, 5 min]");
+    handshake_timeout_ = d;
+    return *this;
+  }
+
+  /// Extra headers of the upgrade request (auth tokens, …). Names must be HTTP tokens.
+  basic_options& dial_headers(header_list headers) {
+    for (const auto& [name, value] : headers) detail::validate_header(name, value);
+    dial_headers_ = std::move(headers);
+    return *this;
+  }
+  basic_options& dial_headers(std::initializer_list<std::pair<std::string, std::string>> headers) {
+    return dial_headers(header_list(headers));
+  }
+
+  basic_options& codec(Codec c) { codec_ = std::move(c); return *this; }
+  basic_options& logger(Logger l) { logger_ = std::move(l); return *this; }
+
+  /// Beyond the Go client: stop reconnecting when a redial is refused with one of these statuses.
+  basic_options& stop_on_http_status(std::vector<int> statuses) {
+    stop_statuses_ = std::move(statuses);
+    return *this;
+  }
+  /// Beyond the Go client: stop reconnecting when the server's close code satisfies `pred`.
+  basic_options& stop_on_close_code(close_code_predicate pred) {
+    stop_close_ = std::move(pred);
+    return *this;
+  }
+  /// Beyond the Go client: called on the I/O thread before every reconnect attempt, so the
+  /// application can refresh a token in the URL or the headers.
+  basic_options& before_reconnect(reconnect_hook fn) {
+    before_reconnect_ = std::move(fn);
+    return *this;
+  }
+
+  /// CA bundle for wss:// (PEM). Default: the system's CAs.
+  basic_options& tls_ca_file(std::string path) { tls_ca_file_ = std::move(path); return *this; }
+  /// Verify the server's certificate chain and host name (default true). Off only in development.
+  basic_options& tls_verify(bool on) { tls_verify_ = on; return *this; }
+
+  // Read access for the client (and for users who build options in one place).
+  const message_handler& message_callback() const noexcept { return on_message_; }
+  const reason_handler& drop_callback() const noexcept { return on_drop_; }
+  const restore_handler& restore_callback() const noexcept { return on_restore_; }
+  const reason_handler& disconnect_callback() const noexcept { return on_disconnect_; }
+  bool reconnect_enabled() const noexcept { return Backoff::enabled && reconnect_; }
+  unsigned max_retries() const noexcept { return max_retries_; }
+  milliseconds base_delay() const noexcept { return base_delay_; }
+  milliseconds max_delay() const noexcept { return max_delay_; }
+  milliseconds ping_period() const noexcept { return ping_period_; }
+  milliseconds pong_wait() const noexcept { return pong_wait_; }
+  milliseconds write_wait() const noexcept { return write_wait_; }
+  std::size_t max_message_size() const noexcept { return max_message_size_; }
+  milliseconds handshake_timeout() const noexcept { return handshake_timeout_; }
+  const header_list& dial_headers() const noexcept { return dial_headers_; }
+  const Codec& codec() const noexcept { return codec_; }
+  Logger& logger() noexcept { return logger_; }
+  const std::vector<int>& stop_http_statuses() const noexcept { return stop_statuses_; }
+  const close_code_predicate& stop_close_code() const noexcept { return stop_close_; }
+  const reconnect_hook& reconnect_callback() const noexcept { return before_reconnect_; }
+  const std::string& tls_ca_file() const noexcept { return tls_ca_file_; }
+  bool tls_verify() const noexcept { return tls_verify_; }
+
+ private:
+  message_handler on_message_;
+  reason_handler on_drop_;
+  restore_handler on_restore_;
+  reason_handler on_disconnect_;
+  bool reconnect_ = false;
+  unsigned max_retries_ = Backoff::max_retries;
+  milliseconds base_delay_ = Backoff::base_delay;
+  milliseconds max_delay_ = Backoff::max_delay;
+  milliseconds ping_period_ = Heartbeat::ping_period;
+  milliseconds pong_wait_ = Heartbeat::pong_wait;
+  milliseconds write_wait_ = Heartbeat::write_wait;
+  std::size_t max_message_size_ = Bounds::max_message_bytes;
+  milliseconds handshake_timeout_{10000};
+  header_list dial_headers_;
+  Codec codec_{};
+  Logger logger_{};
+  std::vector<int> stop_statuses_;
+  close_code_predicate stop_close_;
+  reconnect_hook before_reconnect_;
+  std::string tls_ca_file_;
+  bool tls_verify_ = true;
+};
+
+}  // namespace wspulse
+// #include "wspulse/client.hpp"
+// wspulse_client — basic_client: connect, send, receive, survive network failures.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/codec.hpp"
+// #include "wspulse/detail/client_core.hpp"
+// wspulse_client — the engine behind basic_client: one I/O thread runs websocketpp and every
+// timer; one callback thread runs the user's callbacks in order. The user-visible handle
+// (basic_client) only owns a shared_ptr to this, so the engine can outlive a handle destroyed
+// inside its own callback.
+//
+// Threads and what they touch:
+// - any user thread: send() and close(), under mu_ (state_, queue_, pump_posted_);
+// - the I/O thread: everything websocketpp, the timers and the io-only fields below;
+// - the callback thread: events_ (under ev_mu_), the user's callbacks, the codec's decode.
+// Callbacks never run under a lock, on the I/O thread, or inside send()/close().
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/error.hpp"
+// #include "wspulse/frame.hpp"
+// #include "wspulse/logger.hpp"
+// #include "wspulse/options.hpp"
+// #include "wspulse/redact.hpp"
+// #include "wspulse/detail/send_queue.hpp"
+// wspulse_client — the bounded FIFO of encoded outbound frames. Fixed capacity: no
+// allocation for the slots after construction. A frame leaves only once its write completed.
+// Not synchronised: the client guards it with its mutex.
+// SPDX-License-Identifier: MIT
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <utility>
+
+namespace wspulse {
+namespace detail {
+
+template <std::size_t Capacity>
+class send_queue {
+ public:
+  static constexpr std::size_t capacity = Capacity;
+
+  bool full() const noexcept { return size_ == Capacity; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+
+  /// Precondition: !full().
+  void push(std::string&& wire) {
+    slots_[(head_ + size_) % Capacity] = std::move(wire);
+    ++size_;
+  }
+
+  /// The i-th oldest frame, i < size().
+  const std::string& at(std::size_t i) const noexcept { return slots_[(head_ + i) % Capacity]; }
+
+  /// Drops the n oldest frames (their writes completed), releasing their memory.
+  void pop(std::size_t n) noexcept {
+    for (; n > 0 && size_ > 0; --n, --size_) {
+      std::string().swap(slots_[head_]);
+      head_ = (head_ + 1) % Capacity;
+    }
+  }
+
+ private:
+  std::array<std::string, Capacity> slots_{};
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/detail/transport.hpp"
+// wspulse_client — the websocketpp client configuration the client runs on.
+// websocketpp offers no per-write completion callback and no write timeout. Its connection
+// calls `transport_con_type::async_write` / `async_read_at_least`, so a transport connection
+// derived from Asio's that hides both sees every write start and finish and every read. That
+// gives write deadlines, "this frame reached the OS", and liveness, without polling.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/detail/asio_check.hpp"
+// wspulse_client — checks on the Asio that websocketpp will be built with. Included before any
+// Asio or websocketpp header, so a wrong setup stops with a message that names the fix.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+
+#ifndef ASIO_STANDALONE
+#error "wspulse_client uses standalone Asio: define ASIO_STANDALONE (e.g. -DASIO_STANDALONE, or link the wspulse::client target). Without it websocketpp silently switches to Boost.Asio."
+#endif
+
+#include <asio/version.hpp>
+
+// websocketpp 0.8.x uses io_service, expires_from_now and resolver::query, which Asio 1.33
+// (Boost 1.87) removed.
+#if ASIO_VERSION >= 103300
+#error "wspulse_client: this Asio is too new for websocketpp 0.8.x (it removed io_service). Use Asio <= 1.32 (Debian 12: libasio-dev 1.22)."
+#endif
+
+#ifdef ASIO_NO_DEPRECATED
+#error "wspulse_client: do not define ASIO_NO_DEPRECATED; websocketpp 0.8.x needs Asio's deprecated io_service API."
+#endif
+
+#include <websocketpp/client.hpp>
+#include <websocketpp/common/network.hpp>
+#include <websocketpp/concurrency/none.hpp>
+#include <websocketpp/config/core_client.hpp>
+#include <websocketpp/logger/stub.hpp>
+#include <websocketpp/transport/asio/endpoint.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace wspulse {
+namespace detail {
+
+/// What the client learns from its transport. Called on the I/O thread only.
+class transport_observer {
+ public:
+  /// A write of `data_frames` text/binary messages (and maybe a close frame) starts.
+  virtual void on_write_start(std::uint64_t transport, std::size_t data_frames,
+                              bool close_frame) = 0;
+  /// That write completed (ok) or failed.
+  virtual void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) = 0;
+  /// Bytes arrived (any frame, or part of one).
+  virtual void on_bytes_read(std::uint64_t transport) = 0;
+
+ protected:
+  ~transport_observer() = default;
+};
+
+// First byte of a frame header: FIN + opcode (client frames are never fragmented here).
+inline bool is_data_opcode(unsigned char b) noexcept {
+  const unsigned op = b & 0x0Fu;
+  return op == 0x1 || op == 0x2;
+}
+inline bool is_close_opcode(unsigned char b) noexcept { return (b & 0x0Fu) == 0x8; }
+
+// websocketpp's _htonll initialises a plain static on first use: two I/O threads touching it
+// first at once race. Running it once under a magic static, before any I/O thread starts,
+// makes every later use a read that happens after the write.
+inline void prime_websocketpp_statics() {
+  static const bool primed = (websocketpp::lib::net::_htonll(0), true);
+  (void)primed;
+}
+
+template <class config>
+class observed_connection : public websocketpp::transport::asio::connection<config> {
+  using base = websocketpp::transport::asio::connection<config>;
+
+ public:
+  using type = observed_connection<config>;
+  using ptr = websocketpp::lib::shared_ptr<type>;
+  using write_handler = websocketpp::transport::write_handler;
+  using read_handler = websocketpp::transport::read_handler;
+
+  observed_connection(bool is_server, const websocketpp::lib::shared_ptr<typename config::alog_type>& alog,
+                      const websocketpp::lib::shared_ptr<typename config::elog_type>& elog)
+      : base(is_server, alog, elog) {}
+
+  void observe(transport_observer* observer, std::uint64_t transport) noexcept {
+    observer_ = observer;
+    transport_ = transport;
+  }
+
+  // The opening handshake: one plain buffer.
+  void async_write(const char* buf, std::size_t len, write_handler handler) {
+    base::async_write(buf, len, std::move(handler));
+  }
+
+  // Frames: websocketpp pushes a header buffer and a payload buffer per message.
+  void async_write(const std::vector<websocketpp::transport::buffer>& bufs, write_handler handler) {
+    if (observer_ == nullptr) return base::async_write(bufs, std::move(handler));
+    std::size_t data = 0;
+    bool close = false;
+    for (std::size_t i = 0; i < bufs.size(); i += 2) {
+      if (bufs[i].len == 0) continue;
+      const auto first = static_cast<unsigned char>(bufs[i].buf[0]);
+      data += is_data_opcode(first) ? 1 : 0;
+      close = close || is_close_opcode(first);
+    }
+    observer_->on_write_start(transport_, data, close);
+    base::async_write(bufs, [this, self = this->get_shared(), data,
+                             handler = std::move(handler)](const std::error_code& ec) {
+      if (observer_ != nullptr) observer_->on_write_done(transport_, data, !ec);
+      handler(ec);
+    });
+  }
+
+  // websocketpp 0.8.2's resume_reading() starts a read even when one issued before
+  // pause_reading() is still pending: two reads into one buffer corrupt the stream. The client
+  // pauses only from inside the read loop (no read pending then), but a pending read continues
+  // the frame loop itself when it completes, so dropping a second request is always safe.
+  void async_read_at_least(std::size_t num_bytes, char* buf, std::size_t len,
+                           read_handler handler) {
+    if (read_pending_) return;
+    read_pending_ = true;
+    base::async_read_at_least(
+        num_bytes, buf, len,
+        [this, self = this->get_shared(), handler = std::move(handler)](const std::error_code& ec,
+                                                                        std::size_t n) {
+          read_pending_ = false;
+          if (n > 0 && observer_ != nullptr) observer_->on_bytes_read(transport_);
+          handler(ec, n);
+        });
+  }
+
+ private:
+  transport_observer* observer_ = nullptr;
+  std::uint64_t transport_ = 0;
+  bool read_pending_ = false;
+};
+
+template <class config>
+class observed_endpoint : public websocketpp::transport::asio::endpoint<config> {
+ public:
+  using transport_con_type = observed_connection<config>;
+  using transport_con_ptr = typename transport_con_type::ptr;
+};
+
+/// Client configuration over a websocketpp socket policy (plain TCP or TLS): single-threaded
+/// I/O (no strands, no locks), silent websocketpp logs, timeouts enforced by the client itself.
+template <class SocketEndpoint>
+struct observed_client_config : websocketpp::config::core_client {
+  using type = observed_client_config<SocketEndpoint>;
+  using base = websocketpp::config::core_client;
+
+  using concurrency_type = websocketpp::concurrency::none;
+  using alog_type = websocketpp::log::stub;
+  using elog_type = websocketpp::log::stub;
+  using request_type = base::request_type;
+  using response_type = base::response_type;
+  using message_type = base::message_type;
+  using con_msg_manager_type = base::con_msg_manager_type;
+  using endpoint_msg_manager_type = base::endpoint_msg_manager_type;
+  using rng_type = websocketpp::random::random_device::int_generator<std::uint32_t, concurrency_type>;
+
+  static const bool enable_multithreading = false;
+  // The client arms its own handshake and write deadlines; websocketpp's stay out of the way.
+  static const long timeout_open_handshake = 0;
+  static const long timeout_close_handshake = 0;
+  static const long timeout_pong = 0;
+
+  struct transport_config : base::transport_config {
+    using concurrency_type = type::concurrency_type;
+    using alog_type = type::alog_type;
+    using elog_type = type::elog_type;
+    using request_type = type::request_type;
+    using response_type = type::response_type;
+    using socket_type = SocketEndpoint;
+    static const bool enable_multithreading = false;
+    // Transport timers are armed unconditionally (0 would fire at once): make them longer
+    // than any handshake_timeout, which the client enforces over the whole dial.
+    static const long timeout_socket_pre_init = 330000;
+    static const long timeout_proxy = 330000;
+    static const long timeout_socket_post_init = 330000;
+    static const long timeout_dns_resolve = 330000;
+    static const long timeout_connect = 330000;
+    static const long timeout_socket_shutdown = 5000;
+  };
+
+  using transport_type = observed_endpoint<transport_config>;
+};
+
+using plain_client_config = observed_client_config<websocketpp::transport::asio::basic_socket::endpoint>;
+using plain_endpoint = websocketpp::client<plain_client_config>;
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/detail/tls.hpp"
+// wspulse_client — wss:// transport (only with WSPULSE_CLIENT_ENABLE_TLS): websocketpp's TLS
+// socket with two fixes. SNI carries host names only (RFC 6066 forbids IP literals, which
+// websocketpp 0.8.2 sends anyway), and the real cause of a failed verification is recorded,
+// since websocketpp reports only "TLS handshake failed".
+// SPDX-License-Identifier: MIT
+
+#ifdef WSPULSE_CLIENT_ENABLE_TLS
+
+// #include "wspulse/detail/transport.hpp"
+
+#include <asio/ip/address.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/host_name_verification.hpp>
+#include <websocketpp/transport/asio/security/tls.hpp>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace wspulse {
+namespace detail {
+
+inline bool is_ip_literal(const std::string& host) {
+  std::error_code ec;
+  const std::string bare = host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+  asio::ip::make_address(bare, ec);
+  return !ec;
+}
+
+class sni_tls_connection : public websocketpp::transport::asio::tls_socket::connection {
+  using base = websocketpp::transport::asio::tls_socket::connection;
+
+ public:
+  using type = sni_tls_connection;
+  using ptr = websocketpp::lib::shared_ptr<type>;
+
+  /// Host to name in SNI; empty (an IP literal) sends no SNI.
+  void set_sni_host(std::string host) { sni_host_ = std::move(host); }
+
+ protected:
+  // Hides websocketpp's pre_init (the transport connection derived from this calls it), which always sends the URI host as SNI.
+  void pre_init(websocketpp::transport::init_handler callback) {
+    if (!sni_host_.empty() &&
+        SSL_set_tlsext_host_name(get_socket().native_handle(), sni_host_.c_str()) != 1) {
+      return callback(websocketpp::transport::asio::socket::make_error_code(
+          websocketpp::transport::asio::socket::error::tls_failed_sni_hostname));
+    }
+    callback(websocketpp::lib::error_code());
+  }
+
+ private:
+  std::string sni_host_;
+};
+
+class sni_tls_endpoint : public websocketpp::transport::asio::tls_socket::endpoint {
+ public:
+  using socket_con_type = sni_tls_connection;
+  using socket_con_ptr = sni_tls_connection::ptr;
+};
+
+using tls_client_config = observed_client_config<sni_tls_endpoint>;
+using tls_endpoint = websocketpp::client<tls_client_config>;
+
+/// The TLS context of one dial: peer and host-name verification unless turned off; the first
+/// verification failure is written to *failure.
+inline std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& host, bool verify,
+                                                            const std::string& ca_file,
+                                                            std::shared_ptr<std::string> failure) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1);
+  if (!verify) {
+    ctx->set_verify_mode(asio::ssl::verify_none);
+    return ctx;
+  }
+  if (ca_file.empty()) {
+    ctx->set_default_verify_paths();
+  } else {
+    ctx->load_verify_file(ca_file);  // throws std::system_error for a missing or bad file
+  }
+  ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  const std::string bare = host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+  ctx->set_verify_callback([check = asio::ssl::host_name_verification(bare), failure](
+                               bool preverified, asio::ssl::verify_context& vc) {
+    const bool ok = check(preverified, vc);
+    if (!ok && failure->empty()) {
+      X509_STORE_CTX* store = vc.native_handle();
+      const int err = X509_STORE_CTX_get_error(store);
+      *failure = err != X509_V_OK ? X509_verify_cert_error_string(err)
+                                  : "certificate does not match the host name";
+    }
+    return ok;
+  });
+  return ctx;
+}
+
+}  // namespace detail
+}  // namespace wspulse
+
+#endif  // WSPULSE_CLIENT_ENABLE_TLS
+// #include "wspulse/detail/url.hpp"
+// wspulse_client — dial URL checks: scheme mapping and the errors reported before any I/O.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/error.hpp"
+
+#include <cctype>
+#include <string>
+#include <string_view>
+
+namespace wspulse {
+namespace detail {
+
+struct dial_url {
+  std::string text;  ///< normalised: ws:// or wss://
+  bool secure = false;
+};
+
+inline bool iequals_prefix(std::string_view s, std::string_view prefix) noexcept {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
+}
+
+/// http(s) become ws(s), case-insensitively; any other or missing scheme, an empty host, or
+/// white space → errc::invalid_url.
+inline std::error_code normalize_url(std::string_view in, dial_url& out) {
+  struct mapping {
+    std::string_view from, to;
+    bool secure;
+  };
+  static constexpr mapping schemes[] = {{"ws://", "ws://", false},
+                                        {"wss://", "wss://", true},
+                                        {"http://", "ws://", false},
+                                        {"https://", "wss://", true}};
+  for (const mapping& m : schemes) {
+    if (!iequals_prefix(in, m.from)) continue;
+    const std::string_view rest = in.substr(m.from.size());
+    const std::size_t host_end = rest.find_first_of("/?#");
+    const std::string_view authority = rest.substr(0, host_end);
+    if (authority.empty() || authority.front() == ':') return errc::invalid_url;
+    for (char c : in)
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return errc::invalid_url;
+    out.text.assign(m.to);
+    out.text.append(rest);
+    out.secure = m.secure;
+    return {};
+  }
+  return errc::invalid_url;
+}
+
+}  // namespace detail
+}  // namespace wspulse
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <future>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+namespace wspulse {
+namespace detail {
+
+enum class client_state : std::uint8_t { connecting, connected, reconnecting, closing, closed };
+
+/// What basic_client needs of an engine, whichever transport (ws:// or wss://) it runs.
+class core_interface {
+ public:
+  virtual ~core_interface() = default;
+  virtual std::error_code send(const frame& f) = 0;
+  virtual void close() = 0;
+  virtual std::shared_future<void> done() const = 0;
+  virtual bool connected() const noexcept = 0;
+};
+
+template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Endpoint>
+class client_core final
+    : public core_interface,
+      public transport_observer,
+      public std::enable_shared_from_this<
+          client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>> {
+ public:
+  using options_type = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
+
+  client_core(dial_url url, options_type opts);
+  ~client_core();
+  client_core(const client_core&) = delete;
+  client_core& operator=(const client_core&) = delete;
+
+  /// Starts the threads and performs the first dial; blocks until it succeeded or failed.
+  /// On failure every thread has stopped when this returns, and no callback ran.
+  reason run_first_dial();
+
+  std::error_code send(const frame& f) override;
+  void close() override;
+  std::shared_future<void> done() const override { return done_; }
+  bool connected() const noexcept override { return connected_.load(std::memory_order_acquire); }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  using connection_ptr = typename Endpoint::connection_ptr;
+  static constexpr bool secure = !std::is_same_v<Endpoint, plain_endpoint>;
+
+  struct event {
+    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop } what;
+    std::string data;            // message: the raw bytes
+    reason why;                  // drop / disconnect
+    std::uint64_t transport{};   // message: the transport it came from
+  };
+
+  // --- I/O thread ---
+  void begin_dial();
+  void dial_failed(reason why);
+  void abandon_connection();
+  void force_shut();
+  void on_open(std::uint64_t transport);
+  void on_fail(std::uint64_t transport);
+  void on_close(std::uint64_t transport);
+  void on_message(std::uint64_t transport, std::string&& data);
+  void pump();
+  void start_heartbeat();
+  void check_liveness();
+  void arm_write_deadline(clock::time_point at);
+  void ping_later();
+  void drop_transport(reason cause);  // local cause: force the socket shut
+  void begin_close();
+  void schedule_redial();
+  void redial_failed(reason why);
+  void finish(reason why);
+  void stop_timers();
+  void resume_reading();
+  reason failure_reason(const connection_ptr& con);
+  reason close_reason(const connection_ptr& con);
+  bool is_current(std::uint64_t transport) const noexcept {
+    return transport == transport_ && con_ != nullptr;
+  }
+
+  void on_write_start(std::uint64_t transport, std::size_t data_frames, bool close_frame) override;
+  void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) override;
+  void on_bytes_read(std::uint64_t transport) override;
+
+  // --- callback thread ---
+  void post_event(event e);
+  void callback_loop();
+  void deliver(const event& e);
+  void join_threads();
+  template <class Fn, class... Args>
+  void invoke(const char* which, const Fn& fn, const Args&... args);
+
+  // Call sites test logs(level) first, so a disabled logger never builds its fields.
+  bool logs(log_level level) noexcept { return should_log(opts_.logger(), level); }
+  Logger& logger() noexcept { return opts_.logger(); }
+
+  options_type opts_;
+  dial_url url_;
+  std::string log_url_;  // redacted once
+
+  asio::io_context io_;
+  Endpoint endpoint_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread io_thread_;
+  std::thread cb_thread_;
+  std::thread::id cb_thread_id_;
+
+  // Shared with user threads, under mu_.
+  mutable std::mutex mu_;
+  client_state state_ = client_state::connecting;
+  bool pump_posted_ = false;
+  bool close_requested_ = false;
+  send_queue<Bounds::send_frames> queue_;
+  std::atomic<bool> connected_{false};
+
+  // Callback hand-off, under ev_mu_.
+  std::mutex ev_mu_;
+  std::condition_variable ev_cv_;
+  std::deque<event> events_;
+  std::size_t inbound_waiting_ = 0;
+  bool resume_wanted_ = false;
+  bool events_closed_ = false;
+
+  std::mutex join_mu_;  // close() may race with itself on several threads
+
+  // I/O-thread only.
+  std::string dial_text_;  // URL of the next dial (before_reconnect may change it)
+  header_list headers_;    // headers of the next dial
+  connection_ptr con_;
+  std::uint64_t transport_ = 0;  // id of con_, so stale handlers of old transports are ignored
+  bool open_ = false;            // con_ completed its handshake
+  bool ever_opened_ = false;     // the first dial succeeded
+  bool closing_ = false;         // close() reached the I/O thread
+  bool finished_ = false;
+  bool reading_paused_ = false;
+  bool has_local_cause_ = false;
+  reason local_cause_;           // why this client ended the transport (empty = close())
+  std::uint16_t lib_close_code_ = 0;  // a close websocketpp started itself (1009, 1002, 1007)
+  std::size_t handed_ = 0;       // queue_ frames handed to websocketpp, write not yet complete
+  bool write_in_flight_ = false;
+  bool write_timer_armed_ = false;
+  clock::time_point write_started_{};
+  clock::time_point last_read_{};
+  unsigned attempt_ = 0;
+  std::minstd_rand rng_{std::random_device{}()};
+  asio::steady_timer dial_timer_{io_};
+  asio::steady_timer ping_timer_{io_};
+  asio::steady_timer live_timer_{io_};
+  asio::steady_timer write_timer_{io_};
+  asio::steady_timer close_timer_{io_};
+  asio::steady_timer backoff_timer_{io_};
+  std::promise<reason> first_dial_;
+  std::shared_ptr<std::string> tls_failure_ = std::make_shared<std::string>();  // wss:// only
+
+  std::promise<void> done_promise_;
+  std::shared_future<void> done_{done_promise_.get_future().share()};
+};
+
+}  // namespace detail
+}  // namespace wspulse
+
+// #include "wspulse/impl/client_core.hpp"
+// wspulse_client — bodies of detail::client_core (see detail/client_core.hpp for the design).
+// SPDX-License-Identifier: MIT
+
+namespace wspulse {
+namespace detail {
+
+#define WSPULSE_CORE_TEMPLATE \
+  template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Endpoint>
+#define WSPULSE_CORE client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>
+
+WSPULSE_CORE_TEMPLATE
+WSPULSE_CORE::client_core(dial_url url, options_type opts)
+    : opts_(std::move(opts)),
+      url_(std::move(url)),
+      log_url_(redact_url(url_.text)),
+      work_(asio::make_work_guard(io_)),
+      dial_text_(url_.text),
+      headers_(opts_.dial_headers()) {
+  prime_websocketpp_statics();
+  endpoint_.init_asio(&io_);
+  endpoint_.set_user_agent("wspulse-client-cpp/" WSPULSE_CLIENT_VERSION_STRING);
+#ifdef WSPULSE_CLIENT_ENABLE_TLS
+  if constexpr (secure) {
+    endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
+      try {
+        return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_.tls_verify(),
+                                opts_.tls_ca_file(), tls_failure_);
+      } catch (const std::system_error& ex) {  // e.g. an unreadable CA file: the dial fails
+        *tls_failure_ = "cannot use CA file '" + opts_.tls_ca_file() + "': " + ex.code().message();
+        return std::shared_ptr<asio::ssl::context>();
+      }
+    });
+  }
+#endif
+}
+
+WSPULSE_CORE_TEMPLATE
+WSPULSE_CORE::~client_core() {
+  // Normally close() joined both threads. When the handle died inside a callback, the last
+  // reference is the callback thread itself: it cannot join itself, so it detaches.
+  for (std::thread* t : {&io_thread_, &cb_thread_}) {
+    if (!t->joinable()) continue;
+    if (t->get_id() == std::this_thread::get_id()) {
+      t->detach();
+    } else {
+      t->join();
+    }
+  }
+}
+
+WSPULSE_CORE_TEMPLATE
+reason WSPULSE_CORE::run_first_dial() {
+  std::future<reason> result = first_dial_.get_future();
+  io_thread_ = std::thread([this] {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& ex) {  // a user hook or a dependency threw: keep serving
+        if (logs(log_level::error)) logger().log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
+      }
+    }
+  });
+  // The callback thread holds a reference: the handle may be destroyed inside a callback.
+  cb_thread_ = std::thread([self = this->shared_from_this()] { self->callback_loop(); });
+  cb_thread_id_ = cb_thread_.get_id();
+  asio::post(io_, [this] { begin_dial(); });
+  reason why = result.get();
+  if (why) join_threads();
+  return why;
+}
+
+// ---------------------------------------------------------------- user threads
+
+WSPULSE_CORE_TEMPLATE
+std::error_code WSPULSE_CORE::send(const frame& f) {
+  std::string wire;
+  std::error_code ec;
+  opts_.codec().encode(f, wire, ec);  // on the caller's thread: errors return at once
+  if (ec) return ec;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ == client_state::closing || state_ == client_state::closed) return errc::connection_closed;
+    if (queue_.full()) return errc::send_buffer_full;
+    queue_.push(std::move(wire));
+    wake = state_ == client_state::connected && !pump_posted_;
+    pump_posted_ = pump_posted_ || wake;
+  }
+  if (wake) asio::post(io_, [this] { pump(); });
+  return {};
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::close() {
+  bool first = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!close_requested_) {
+      close_requested_ = true;
+      first = true;
+      if (state_ != client_state::closed) state_ = client_state::closing;
+    }
+  }
+  if (first) asio::post(io_, [this] { begin_close(); });
+  // Inside a callback: waiting would deadlock; the callback thread finishes on its own.
+  if (std::this_thread::get_id() != cb_thread_id_) join_threads();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::join_threads() {
+  std::lock_guard<std::mutex> lock(join_mu_);
+  if (io_thread_.joinable()) io_thread_.join();
+  if (cb_thread_.joinable()) cb_thread_.join();
+}
+
+// ---------------------------------------------------------------- I/O thread: dialing
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::begin_dial() {
+  ++transport_;
+  open_ = false;
+  has_local_cause_ = false;
+  local_cause_ = reason{};
+  lib_close_code_ = 0;
+  handed_ = 0;
+  write_in_flight_ = false;
+  reading_paused_ = false;
+
+  tls_failure_->clear();
+  std::error_code ec;
+  con_ = endpoint_.get_connection(dial_text_, ec);
+  if (ec || !con_) {  // a URL websocketpp cannot parse, or (wss://) no usable TLS context
+    con_.reset();
+    reason why(tls_failure_->empty() ? errc::invalid_url : errc::tls_handshake_failed);
+    why.detail = tls_failure_->empty() ? ec.message() : *tls_failure_;
+    return dial_failed(std::move(why));
+  }
+  const std::uint64_t id = transport_;
+  con_->observe(this, id);
+#ifdef WSPULSE_CLIENT_ENABLE_TLS
+  if constexpr (secure) {
+    const std::string host = con_->get_host();
+    con_->set_sni_host(is_ip_literal(host) ? std::string() : host);
+  }
+#endif
+  for (const auto& [name, value] : headers_) con_->append_header(name, value);
+  con_->set_max_message_size(opts_.max_message_size() == 0 ? std::numeric_limits<std::size_t>::max()
+                                                          : opts_.max_message_size());
+  // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
+  con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl) {
+    std::error_code ignored;
+    if (is_current(id)) con_->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  });
+  con_->set_open_handler([this, id](websocketpp::connection_hdl) { on_open(id); });
+  con_->set_fail_handler([this, id](websocketpp::connection_hdl) { on_fail(id); });
+  con_->set_close_handler([this, id](websocketpp::connection_hdl) { on_close(id); });
+  con_->set_message_handler([this, id](websocketpp::connection_hdl, typename Endpoint::message_ptr msg) {
+    on_message(id, std::move(msg->get_raw_payload()));
+  });
+  dial_timer_.expires_after(opts_.handshake_timeout());
+  dial_timer_.async_wait([this, id](const std::error_code& timer_ec) {
+    if (timer_ec || !is_current(id) || open_) return;
+    abandon_connection();
+    dial_failed(errc::handshake_timeout);
+  });
+  endpoint_.connect(con_);
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_open(std::uint64_t id) {
+  if (!is_current(id)) return;
+  dial_timer_.cancel();
+  open_ = true;
+  attempt_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ != client_state::closing && state_ != client_state::closed) state_ = client_state::connected;
+  }
+  connected_.store(true, std::memory_order_release);
+  start_heartbeat();
+  if (logs(log_level::info)) logger().log(log_level::info, ever_opened_ ? "transport restored" : "connected", {{"url", log_url_}});
+  if (!ever_opened_) {
+    ever_opened_ = true;
+    first_dial_.set_value(reason{});
+  } else {
+    post_event({event::kind::restore, {}, {}, id});
+  }
+  if (closing_) {
+    begin_close();
+    return;
+  }
+  pump();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_fail(std::uint64_t id) {
+  if (!is_current(id)) return;
+  dial_timer_.cancel();
+  reason why = failure_reason(con_);
+  con_.reset();
+  dial_failed(std::move(why));
+}
+
+WSPULSE_CORE_TEMPLATE
+reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
+  const int status = static_cast<int>(con->get_response_code());
+  if (status != 0 && status != 101) {
+    reason why(errc::handshake_rejected);
+    why.http_status = status;
+    return why;
+  }
+  reason why(errc::connection_lost);
+  if constexpr (secure) {
+    if (!tls_failure_->empty() || con->get_ec() == websocketpp::transport::asio::socket::make_error_code(websocketpp::transport::asio::socket::error::tls_handshake_failed)) {
+      why.code = errc::tls_handshake_failed;
+      why.detail = tls_failure_->empty() ? con->get_transport_ec().message() : *tls_failure_;
+      return why;
+    }
+  }
+  why.detail = con->get_transport_ec() ? con->get_transport_ec().message() : con->get_ec().message();
+  return why;
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::dial_failed(reason why) {
+  if (!ever_opened_) {  // the first dial: no callback; the caller gets the reason
+    finished_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      state_ = client_state::closed;
+    }
+    stop_timers();
+    post_event({event::kind::stop, {}, {}, 0});
+    first_dial_.set_value(std::move(why));
+    io_.stop();
+    return;
+  }
+  if (closing_) return finish(reason{});
+  ++attempt_;
+  if (logs(log_level::warn)) logger().log(log_level::warn, "reconnect attempt failed", {{"url", log_url_}, {"attempt", attempt_}, {"reason", why.message()}});
+  const auto& stops = opts_.stop_http_statuses();
+  if (why.http_status != 0 && std::find(stops.begin(), stops.end(), why.http_status) != stops.end())
+    return finish(std::move(why));
+  if (opts_.max_retries() != 0 && attempt_ >= opts_.max_retries()) {
+    reason exhausted(errc::retries_exhausted);
+    exhausted.http_status = why.http_status;
+    return finish(std::move(exhausted));
+  }
+  schedule_redial();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::schedule_redial() {
+  if constexpr (Backoff::enabled) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (state_ == client_state::connected || state_ == client_state::connecting) state_ = client_state::reconnecting;
+    }
+    const milliseconds delay = Backoff::delay(attempt_, opts_.base_delay(), opts_.max_delay(), rng_);
+    if (logs(log_level::info)) logger().log(log_level::info, "reconnecting", {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
+    backoff_timer_.expires_after(delay);
+    backoff_timer_.async_wait([this](const std::error_code& ec) {
+      if (ec || closing_ || finished_) return;
+      if (const auto& hook = opts_.reconnect_callback()) {
+        std::string next_url = dial_text_;
+        try {
+          hook(next_url, headers_);
+        } catch (const std::exception& ex) {
+          if (logs(log_level::error)) logger().log(log_level::error, "before_reconnect threw", {{"what", ex.what()}});
+        }
+        dial_url normalized;
+        if (normalize_url(next_url, normalized) || normalized.secure != url_.secure) {
+          ++transport_;
+          return dial_failed(errc::invalid_url);
+        }
+        dial_text_ = std::move(normalized.text);
+        log_url_ = redact_url(dial_text_);
+      }
+      begin_dial();
+    });
+  } else {
+    finish(errc::connection_lost);
+  }
+}
+
+// ---------------------------------------------------------------- I/O thread: open transport
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::pump() {
+  std::size_t queued = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pump_posted_ = false;
+    queued = queue_.size();
+  }
+  if (!open_) return;
+  constexpr auto opcode = Codec::wire == wire_type::binary ? websocketpp::frame::opcode::binary
+                                                           : websocketpp::frame::opcode::text;
+  // Slots below `queued` are only replaced after this thread pops them: safe to read unlocked.
+  for (; handed_ < queued; ++handed_) {
+    const std::string& wire = queue_.at(handed_);
+    if (con_->send(wire.data(), wire.size(), opcode)) break;
+  }
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_write_start(std::uint64_t id, std::size_t, bool close_frame) {
+  if (!is_current(id)) return;
+  // A close frame written before any arrived, that this client did not ask for, is one
+  // websocketpp started itself (1009 oversized, 1002/1007 protocol): never a server close.
+  if (close_frame && !has_local_cause_ && lib_close_code_ == 0 &&
+      con_->get_remote_close_code() == websocketpp::close::status::abnormal_close)
+    lib_close_code_ = con_->get_local_close_code();
+  if (!open_) return;
+  write_in_flight_ = true;
+  write_started_ = clock::now();
+  if (!write_timer_armed_) arm_write_deadline(write_started_ + opts_.write_wait());
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool ok) {
+  if (!is_current(id)) return;
+  write_in_flight_ = false;
+  if (!ok || data_frames == 0) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.pop(data_frames);  // written: only now do they leave the queue
+  }
+  handed_ -= data_frames;
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_bytes_read(std::uint64_t id) {
+  if (id == transport_) last_read_ = clock::now();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::arm_write_deadline(clock::time_point at) {
+  // One timer, re-armed lazily: a busy connection does not pay a timer update per write.
+  write_timer_armed_ = true;
+  write_timer_.expires_at(at);
+  write_timer_.async_wait([this, id = transport_](const std::error_code& ec) {
+    if (ec) return;
+    write_timer_armed_ = false;
+    if (!is_current(id) || !open_ || !write_in_flight_) return;
+    const clock::time_point deadline = write_started_ + opts_.write_wait();
+    if (clock::now() < deadline) return arm_write_deadline(deadline);
+    if (logs(log_level::warn)) logger().log(log_level::warn, "write timed out", {{"url", log_url_}});
+    drop_transport(errc::write_timeout);
+  });
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::start_heartbeat() {
+  last_read_ = clock::now();
+  if constexpr (Heartbeat::enabled) {
+    ping_later();
+    live_timer_.expires_at(last_read_ + opts_.pong_wait());
+    live_timer_.async_wait([this, id = transport_](const std::error_code& ec) {
+      if (!ec && is_current(id)) check_liveness();
+    });
+  }
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::ping_later() {
+  ping_timer_.expires_after(opts_.ping_period());
+  ping_timer_.async_wait([this, id = transport_](const std::error_code& ec) {
+    if (ec || !is_current(id) || !open_) return;
+    std::error_code ping_ec;
+    con_->ping(std::string(), ping_ec);
+    ping_later();
+  });
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::check_liveness() {
+  const clock::time_point now = clock::now();
+  if (reading_paused_) last_read_ = now;  // not reading on purpose: silence proves nothing
+  const clock::time_point deadline = last_read_ + opts_.pong_wait();
+  if (now >= deadline) {
+    if (logs(log_level::warn)) logger().log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
+    return drop_transport(errc::heartbeat_timeout);
+  }
+  live_timer_.expires_at(deadline);
+  live_timer_.async_wait([this, id = transport_](const std::error_code& ec) {
+    if (!ec && is_current(id)) check_liveness();
+  });
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_message(std::uint64_t id, std::string&& data) {
+  if (!is_current(id)) return;
+  bool pause = false;
+  {
+    std::lock_guard<std::mutex> lock(ev_mu_);
+    events_.push_back({event::kind::message, std::move(data), {}, id});
+    ++inbound_waiting_;
+    if (inbound_waiting_ >= Bounds::inbound_frames && !reading_paused_) {
+      pause = true;
+      resume_wanted_ = true;
+    }
+  }
+  ev_cv_.notify_one();
+  if (pause) {  // the handler is behind: let TCP push back instead of buffering without bound
+    reading_paused_ = true;
+    con_->pause_reading();
+  }
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::resume_reading() {
+  if (!reading_paused_ || !con_ || !open_) return;
+  reading_paused_ = false;
+  last_read_ = clock::now();
+  con_->resume_reading();
+}
+
+// ---------------------------------------------------------------- I/O thread: ending
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::drop_transport(reason cause) {
+  if (!con_ || !open_) return;
+  if (!has_local_cause_) {  // the root cause wins over what it causes next
+    has_local_cause_ = true;
+    local_cause_ = std::move(cause);
+  }
+  force_shut();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::force_shut() {
+  // Aborts the pending read and any stalled write; websocketpp then terminates the connection
+  // and calls its close (or fail) handler.
+  std::error_code ignored;
+  auto& socket = con_->get_raw_socket();
+  socket.cancel(ignored);
+  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::abandon_connection() {
+  // Its handlers become stale (transport id) and its observer is detached; cancelling the
+  // socket lets websocketpp wind it down in the background.
+  con_->observe(nullptr, 0);
+  std::error_code ignored;
+  con_->get_raw_socket().cancel(ignored);
+  con_.reset();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::begin_close() {
+  if (finished_) return;
+  closing_ = true;
+  backoff_timer_.cancel();
+  if (!con_) return finish(reason{});  // waiting to redial
+  if (!open_) {                         // a redial in flight
+    dial_timer_.cancel();
+    abandon_connection();
+    return finish(reason{});
+  }
+  if (!has_local_cause_) {
+    has_local_cause_ = true;
+    local_cause_ = reason{};
+  }
+  pump();  // frames already accepted go out before the close frame
+  std::error_code ec;
+  con_->close(websocketpp::close::status::normal, std::string(), ec);
+  if (ec) return force_shut();
+  close_timer_.expires_after(opts_.write_wait());
+  close_timer_.async_wait([this, id = transport_](const std::error_code& timer_ec) {
+    if (!timer_ec && is_current(id)) force_shut();
+  });
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_close(std::uint64_t id) {
+  if (!is_current(id)) return;
+  reason cause = close_reason(con_);
+  open_ = false;
+  connected_.store(false, std::memory_order_release);
+  con_.reset();
+  handed_ = 0;  // frames whose write did not complete are written again on the next transport
+  stop_timers();
+  const log_level level = cause ? log_level::warn : log_level::info;
+  if (logs(level)) logger().log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
+  reason after = cause;
+  post_event({event::kind::drop, {}, std::move(cause), id});
+  if (closing_) return finish(reason{});
+  const auto& stop_close = opts_.stop_close_code();
+  const bool stop = after.close_code != 0 && stop_close && stop_close(after.close_code);
+  if (opts_.reconnect_enabled() && !stop) {
+    attempt_ = 0;
+    return schedule_redial();
+  }
+  if (!stop) after.code = errc::connection_lost;
+  finish(std::move(after));
+}
+
+WSPULSE_CORE_TEMPLATE
+reason WSPULSE_CORE::close_reason(const connection_ptr& con) {
+  if (has_local_cause_) return local_cause_;
+  if (lib_close_code_ == websocketpp::close::status::message_too_big) return errc::message_too_big;
+  if (lib_close_code_ != 0) return errc::connection_lost;  // protocol error on the wire
+  const auto remote = con->get_remote_close_code();
+  if (remote == websocketpp::close::status::abnormal_close) return errc::connection_lost;
+  reason why(errc::server_closed);
+  why.close_code = remote;
+  why.close_text = con->get_remote_close_reason();
+  return why;
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::finish(reason why) {
+  if (finished_) return;
+  finished_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = client_state::closed;
+  }
+  connected_.store(false, std::memory_order_release);
+  stop_timers();
+  backoff_timer_.cancel();
+  dial_timer_.cancel();
+  if (con_) abandon_connection();
+  if (logs(log_level::info)) logger().log(log_level::info, "client closed", {{"url", log_url_}, {"reason", why.message()}});
+  post_event({event::kind::disconnect, {}, std::move(why), 0});
+  io_.stop();  // nothing more runs here; what is still pending dies with io_
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::stop_timers() {
+  ping_timer_.cancel();
+  live_timer_.cancel();
+  write_timer_.cancel();
+  close_timer_.cancel();
+  write_timer_armed_ = false;
+  write_in_flight_ = false;
+}
+
+// ---------------------------------------------------------------- callback thread
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::post_event(event e) {
+  {
+    std::lock_guard<std::mutex> lock(ev_mu_);
+    if (events_closed_) return;  // nothing after on_disconnect
+    events_closed_ = e.what == event::kind::disconnect || e.what == event::kind::stop;
+    events_.push_back(std::move(e));
+  }
+  ev_cv_.notify_one();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::callback_loop() {
+  for (;;) {
+    event e;
+    bool resume = false;
+    {
+      std::unique_lock<std::mutex> lock(ev_mu_);
+      ev_cv_.wait(lock, [this] { return !events_.empty(); });
+      e = std::move(events_.front());
+      events_.pop_front();
+      if (e.what == event::kind::message) {
+        --inbound_waiting_;
+        resume = resume_wanted_ && inbound_waiting_ <= Bounds::inbound_frames / 2;
+        resume_wanted_ = resume_wanted_ && !resume;
+      }
+    }
+    if (resume) asio::post(io_, [this] { resume_reading(); });
+    switch (e.what) {
+      case event::kind::message:
+        deliver(e);
+        break;
+      case event::kind::drop:
+        invoke("on_transport_drop", opts_.drop_callback(), e.why);
+        break;
+      case event::kind::restore:
+        invoke("on_transport_restore", opts_.restore_callback());
+        break;
+      case event::kind::disconnect:
+        invoke("on_disconnect", opts_.disconnect_callback(), e.why);
+        done_promise_.set_value();
+        return;
+      case event::kind::stop:
+        done_promise_.set_value();
+        return;
+    }
+  }
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::deliver(const event& e) {
+  frame f;
+  std::error_code ec;
+  opts_.codec().decode(e.data, f, ec);
+  if (ec) {
+    if (logs(log_level::warn)) logger().log(log_level::warn, "dropping undecodable message", {{"url", log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
+    return;
+  }
+  const auto& fn = opts_.message_callback();
+  if (!fn) return;
+  try {
+    fn(f);
+    return;
+  } catch (const std::exception& ex) {
+    if (logs(log_level::error)) logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", ex.what()}});
+  } catch (...) {
+    if (logs(log_level::error)) logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", "unknown exception"}});
+  }
+  // Like the Go client's panic recovery: the transport is dropped, the process survives.
+  asio::post(io_, [this, id = e.transport] {
+    if (is_current(id)) drop_transport(errc::callback_failed);
+  });
+}
+
+WSPULSE_CORE_TEMPLATE
+template <class Fn, class... Args>
+void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) {
+  if (!fn) return;
+  try {
+    fn(args...);
+  } catch (const std::exception& ex) {
+    if (logs(log_level::error)) logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
+  } catch (...) {
+    if (logs(log_level::error)) logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", "unknown exception"}});
+  }
+}
+
+#undef WSPULSE_CORE
+#undef WSPULSE_CORE_TEMPLATE
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/error.hpp"
+// #include "wspulse/frame.hpp"
+// #include "wspulse/logger.hpp"
+// #include "wspulse/options.hpp"
+// #include "wspulse/policies.hpp"
+
+#include <future>
+#include <memory>
+#include <string_view>
+
+namespace wspulse {
+
+/// A wspulse client. Policies fix at compile time: the codec, the logger, the reconnect
+/// backoff, the heartbeat and the buffer bounds. Move-only; the destructor closes.
+///
+/// Thread-safety: send(), close(), done() and connected() may be called from any thread,
+/// including from inside the client's own callbacks. Callbacks run on one internal thread, in
+/// order, never concurrently and never under an internal lock.
+template <class Codec = json_codec, class Logger = json_logger,
+          class Backoff = exponential_backoff<>, class Heartbeat = heartbeat<>,
+          class Bounds = buffer_bounds<>>
+class basic_client {
+ public:
+  using options = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
+
+  /// An empty client (what a failed non-throwing dial returns): operator bool is false,
+  /// send() returns errc::connection_closed, done() is ready.
+  basic_client() noexcept = default;
+  basic_client(basic_client&&) noexcept = default;
+  basic_client& operator=(basic_client&& other) noexcept;
+  ~basic_client() { close(); }
+
+  /// Connects (ws://, wss://; http(s):// are mapped) and blocks until the upgrade completes,
+  /// at most options::handshake_timeout. Never retries. Throws dial_error with the reason.
+  static basic_client dial(std::string_view url, options opts = {});
+  /// As above; on failure returns an empty client and sets `why`. Never throws.
+  static basic_client dial(std::string_view url, options opts, reason& why) noexcept;
+
+  /// Queues a frame; never blocks. {} | connection_closed | send_buffer_full | the codec's error.
+  std::error_code send(frame f);
+  /// Flushes accepted frames (within write_wait), closes with 1000, fires on_transport_drop
+  /// (if a transport was open) and on_disconnect, and, unless called from a callback, returns
+  /// once every internal thread has finished. Idempotent.
+  void close();
+  /// Ready once the client is permanently finished (on_disconnect has returned).
+  std::shared_future<void> done() const;
+  /// A transport is open right now.
+  bool connected() const noexcept { return core_ && core_->connected(); }
+  explicit operator bool() const noexcept { return core_ != nullptr; }
+
+ private:
+  template <class Endpoint>
+  using core_type = detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>;
+  explicit basic_client(std::shared_ptr<detail::core_interface> core) noexcept
+      : core_(std::move(core)) {}
+  static std::shared_ptr<detail::core_interface> connect(std::string_view url, options&& opts,
+                                                         reason& why);
+  template <class Endpoint>
+  static std::shared_ptr<detail::core_interface> start(detail::dial_url&& target, options&& opts,
+                                                       reason& why);
+
+  std::shared_ptr<detail::core_interface> core_;
+};
+
+/// The client with every default policy.
+using client = basic_client<>;
+/// Options of wspulse::client.
+using options = client::options;
+
+/// Same as client::dial.
+inline client dial(std::string_view url, options opts = {}) {
+  return client::dial(url, std::move(opts));
+}
+
+}  // namespace wspulse
+
+// #include "wspulse/impl/client.hpp"
+// wspulse_client — bodies of basic_client.
+// SPDX-License-Identifier: MIT
+
+#include <new>
+#include <utility>
+
+namespace wspulse {
+
+template <class C, class L, class B, class H, class X>
+basic_client<C, L, B, H, X>& basic_client<C, L, B, H, X>::operator=(basic_client&& other) noexcept {
+  if (this != &other) {
+    close();
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+
+template <class C, class L, class B, class H, class X>
+auto basic_client<C, L, B, H, X>::connect(std::string_view url, options&& opts, reason& why)
+    -> std::shared_ptr<detail::core_interface> {
+  detail::dial_url target;
+  if (std::error_code ec = detail::normalize_url(url, target)) {
+    why = reason(ec);
+    return nullptr;
+  }
+  if (!target.secure) return start<detail::plain_endpoint>(std::move(target), std::move(opts), why);
+#ifdef WSPULSE_CLIENT_ENABLE_TLS
+  return start<detail::tls_endpoint>(std::move(target), std::move(opts), why);
+#else
+  why = reason(errc::tls_unavailable);  // never fall back to clear text
+  return nullptr;
+#endif
+}
+
+template <class C, class L, class B, class H, class X>
+template <class Endpoint>
+auto basic_client<C, L, B, H, X>::start(detail::dial_url&& target, options&& opts, reason& why)
+    -> std::shared_ptr<detail::core_interface> {
+  auto core = std::make_shared<core_type<Endpoint>>(std::move(target), std::move(opts));
+  why = core->run_first_dial();
+  if (why) return nullptr;
+  return core;
+}
+
+template <class C, class L, class B, class H, class X>
+basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts) {
+  reason why;
+  auto core = connect(url, std::move(opts), why);
+  if (!core) throw dial_error(std::move(why));
+  return basic_client(std::move(core));
+}
+
+template <class C, class L, class B, class H, class X>
+basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts,
+                                                              reason& why) noexcept {
+  try {
+    why = reason{};
+    return basic_client(connect(url, std::move(opts), why));
+  } catch (const std::bad_alloc&) {
+    why = reason(std::make_error_code(std::errc::not_enough_memory));
+  } catch (const std::system_error& ex) {
+    why = reason(ex.code());
+  } catch (...) {
+    why = reason(errc::connection_lost);
+  }
+  return basic_client();
+}
+
+template <class C, class L, class B, class H, class X>
+std::error_code basic_client<C, L, B, H, X>::send(frame f) {
+  if (!core_) return errc::connection_closed;
+  return core_->send(f);
+}
+
+template <class C, class L, class B, class H, class X>
+void basic_client<C, L, B, H, X>::close() {
+  if (core_) core_->close();
+}
+
+template <class C, class L, class B, class H, class X>
+std::shared_future<void> basic_client<C, L, B, H, X>::done() const {
+  if (core_) return core_->done();
+  std::promise<void> ready;
+  ready.set_value();
+  return ready.get_future().share();
+}
+
+}  // namespace wspulse
+// #include "wspulse/router.hpp"
+// wspulse_client — router: Gin-style middleware and per-event handlers for received frames,
+// the client-side counterpart of the Go core/router. Typical use:
+//   router r;
+//   r.use(router::recovery()).on("chat.message", [](router::context& c) { … });
+//   opts.on_message([&r](const frame& f) { r.dispatch(f); });
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+// #include "wspulse/frame.hpp"
+
+#include <any>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wspulse {
+
+/// Routes frames by `event` through middleware (use) and handlers (on). Registration is not
+/// thread-safe; dispatch() is const and may run on several threads once registration is done.
+class router {
+ public:
+  class context;
+  using handler = std::function<void(context&)>;
+  using error_handler = std::function<void(context&, std::exception_ptr)>;
+
+  /// The state of one dispatch: the frame, the chain position, and per-dispatch values.
+  class context {
+   public:
+    const wspulse::frame& frame;  ///< the frame being dispatched
+
+    /// Runs the rest of the chain now (middleware calls it to wrap what follows).
+    void next() {
+      for (++index_; index_ < size() && !aborted_; ++index_) at(index_)(*this);
+    }
+    /// Stops the chain: no handler after the current one runs.
+    void abort() noexcept { aborted_ = true; }
+    bool aborted() const noexcept { return aborted_; }
+
+    /// Stores a value for later handlers of this dispatch.
+    void set(std::string key, std::any value) { values_[std::move(key)] = std::move(value); }
+    /// The value stored under key, or nullptr.
+    const std::any* get(std::string_view key) const {
+      const auto it = values_.find(key);
+      return it == values_.end() ? nullptr : &it->second;
+    }
+    /// The value under key if it holds a T, else nullptr.
+    template <class T>
+    const T* get_as(std::string_view key) const {
+      const std::any* v = get(key);
+      return v ? std::any_cast<T>(v) : nullptr;
+    }
+
+   private:
+    friend class router;
+    context(const wspulse::frame& f, const std::vector<handler>& middleware,
+            const std::vector<handler>& handlers)
+        : frame(f), middleware_(middleware), handlers_(handlers) {}
+    std::size_t size() const noexcept { return middleware_.size() + handlers_.size(); }
+    const handler& at(std::size_t i) const {
+      return i < middleware_.size() ? middleware_[i] : handlers_[i - middleware_.size()];
+    }
+
+    const std::vector<handler>& middleware_;
+    const std::vector<handler>& handlers_;
+    std::size_t index_ = static_cast<std::size_t>(-1);
+    bool aborted_ = false;
+    std::map<std::string, std::any, std::less<>> values_;
+  };
+
+  /// Adds middleware that runs, in order, before the handlers of every dispatch.
+  router& use(handler middleware) {
+    require(middleware, "middleware");
+    middleware_.push_back(std::move(middleware));
+    return *this;
+  }
+
+  /// Registers the handler chain of an event. Throws std::invalid_argument for an empty event,
+  /// an event registered before, no handler, or an empty handler.
+  template <class... Handlers>
+  router& on(std::string event, handler first, Handlers&&... more) {
+    if (event.empty()) throw std::invalid_argument("wspulse: router event must not be empty");
+    if (routes_.count(event) != 0)
+      throw std::invalid_argument("wspulse: router event '" + event + "' is already registered");
+    std::vector<handler> chain{std::move(first), handler(std::forward<Handlers>(more))...};
+    for (const handler& h : chain) require(h, "handler");
+    routes_.emplace(std::move(event), std::move(chain));
+    return *this;
+  }
+
+  /// Handles frames whose event has no route (and frames without event). Default: none.
+  router& fallback(handler h) {
+    require(h, "fallback");
+    fallback_ = {std::move(h)};
+    return *this;
+  }
+
+  /// Runs middleware then the frame's handlers (or the fallback). Exceptions propagate unless
+  /// a recovery() middleware catches them. Returns false when nothing handled the frame.
+  bool dispatch(const wspulse::frame& f) const {
+    const auto it = routes_.find(f.event);
+    const std::vector<handler>& handlers = it != routes_.end() ? it->second : fallback_;
+    if (handlers.empty()) return false;
+    context c(f, middleware_, handlers);
+    c.next();
+    return true;
+  }
+
+  /// Middleware that catches an exception from the rest of the chain, aborts it, and reports it
+  /// to on_error (if given): the Go router's Recovery().
+  static handler recovery(error_handler on_error = {}) {
+    return [on_error = std::move(on_error)](context& c) {
+      try {
+        c.next();
+      } catch (...) {
+        c.abort();
+        if (on_error) on_error(c, std::current_exception());
+      }
+    };
+  }
+
+ private:
+  static void require(const handler& h, const char* what) {
+    if (!h) throw std::invalid_argument(std::string("wspulse: router ") + what + " must not be empty");
+  }
+
+  std::vector<handler> middleware_;
+  std::map<std::string, std::vector<handler>, std::less<>> routes_;
+  std::vector<handler> fallback_;
+};
+
+}  // namespace wspulse

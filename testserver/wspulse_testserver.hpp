@@ -1,0 +1,960 @@
+// wspulse_client — a wspulse-compatible WebSocket test server (websocketpp + standalone Asio)
+// with an in-process control API and an HTTP control API. Used by the client tests, the demo,
+// the benchmarks and the `wspulse-testserver` program.
+// SPDX-License-Identifier: MIT
+//
+// Wire behaviour follows the public wspulse hub (github.com/wspulse/hub):
+// - Upgrade on any path. Query: `room` (default "default"), `id` (random UUID when absent;
+//   a second connection with an id that is connected replaces the first, which is closed with
+//   1000 "duplicate connection id"), `reject=<status>` (refuse the upgrade with that HTTP
+//   status), `token` (accepted as is). While shut down, upgrades are refused with 503.
+// - Every message a client sends (text or binary) is broadcast, as the exact bytes received,
+//   in a text frame to every connection of its room, the sender included. A message that is
+//   not a JSON object is dropped (not broadcast) and the connection stays open: the hub logs
+//   "decode failed" and goes on reading. Every message is recorded for received() either way.
+// - Heartbeat: a ping on connect and every ping_ms. Only a pong answers it (the hub waits for
+//   the pong of each ping; data frames do not count). No pong within pong_ms after a ping →
+//   the TCP connection is closed without a close frame (the hub's CloseNow).
+// - An inbound message over max_message → close 1009.
+#pragma once
+
+#include "wspulse/detail/asio_check.hpp"
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/logger/stub.hpp>
+#include <websocketpp/server.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>  // std::remove_if
+#include <chrono>
+#include <cstdint>
+#include <cstdio>  // std::fprintf for errors escaping the io thread
+#include <deque>
+#include <future>
+#include <limits>
+#include <map>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace wspulse::testing {
+
+/// Settings of a test_server. Every value can be changed per instance.
+struct server_options {
+  std::uint16_t port = 0;              ///< WebSocket port on 127.0.0.1; 0 = ephemeral
+  int ping_ms = 20000;                 ///< server ping period; <= 0 disables pings
+  int pong_ms = 10000;                 ///< pong deadline after each ping; <= 0 = no deadline
+  std::size_t max_message = 1u << 20;  ///< inbound limit per message (close 1009); 0 = none
+  std::uint16_t control_port = 0;      ///< HTTP control port on 127.0.0.1; 0 = ephemeral
+};
+
+/// One open connection as the server sees it.
+struct connection_info {
+  /// `id` query value, or a random UUID
+  std::string id;
+  /// `room` query value, or "default"
+  std::string room;
+  /// headers of the upgrade request, as received
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// raw query string of the upgrade request (without '?')
+  std::string query;
+};
+
+/// A wspulse-compatible WebSocket server on its own io thread, bound to 127.0.0.1.
+///
+/// Every public member is thread-safe: it runs on the io thread and waits for the result.
+/// Do not call them from inside the server's own io thread (nothing of yours runs there).
+/// Several instances may live in one process; there is no global state.
+class test_server {
+ public:
+  /// Binds the WebSocket and control ports; accepting when it returns.
+  /// @throws std::system_error when a port cannot be bound.
+  explicit test_server(server_options options = {});
+  /// Aborts every connection (no close frames; call shutdown() first for those), stops the io
+  /// thread and joins it.
+  ~test_server();
+  test_server(const test_server&) = delete;
+  test_server& operator=(const test_server&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t control_port() const noexcept { return control_port_; }
+  /// "ws://127.0.0.1:<port>" + path_and_query.
+  std::string url(std::string_view path_and_query = "/ws") const;
+
+  // The bool results tell whether a connection with that id was open.
+  /// Sends a close frame (code, reason). @throws std::invalid_argument for a code that may not
+  /// be sent (< 1000, 1004-1006, 1015, > 4999).
+  bool kick(std::string_view id, std::uint16_t code = 1000, std::string_view reason = "kicked");
+  /// TCP reset (SO_LINGER 0 + close): no close frame.
+  bool drop(std::string_view id);
+  /// Sends text as one text frame, unvalidated (so tests can send malformed frames).
+  bool send(std::string_view id, std::string_view json_frame);
+  /// Sends text to every open connection of room ("" = "default"); returns how many took it.
+  std::size_t broadcast(std::string_view room, std::string_view json_frame);
+  /// Closes every connection with 1001 "server shutting down"; upgrades get 503 until restart().
+  void shutdown();
+  /// Accepts upgrades again (same port: the listener never stops).
+  void restart();
+  /// Stops reading from that connection for ms (its writes back up in TCP); messages already
+  /// read but not yet handled are held back too and handled, in order, when the stall ends.
+  /// ms <= 0 ends a stall now. A new call replaces the running stall's deadline.
+  bool stall(std::string_view id, int ms);
+  /// Stops answering that connection's pings.
+  bool mute(std::string_view id);
+  /// Open connections of room, all rooms when empty; sorted by id.
+  std::vector<connection_info> connections(std::string_view room = {}) const;
+  /// Every message received from that id, in order, across reconnects of the same id.
+  std::vector<std::string> received(std::string_view id) const;
+  void clear_received();
+  /// Upgrades accepted since construction.
+  std::size_t accepted_count() const;
+
+ private:
+  class core;
+  std::unique_ptr<core> core_;
+  std::uint16_t port_ = 0;
+  std::uint16_t control_port_ = 0;
+};
+
+// ----------------------------------------------------------------------------------------------
+// Implementation
+// ----------------------------------------------------------------------------------------------
+
+namespace detail {
+
+// websocketpp's pause_reading() only stops the *next* read: a read already waiting on the
+// socket stays, and resume_reading() then starts a second read on the same socket and buffer.
+// This transport connection keeps at most one read in flight; the dropped request is served by
+// the pending read, whose completion starts the next one.
+template <typename Cfg>
+class single_read_connection : public websocketpp::transport::asio::connection<Cfg> {
+  using base = websocketpp::transport::asio::connection<Cfg>;
+
+ public:
+  using type = single_read_connection<Cfg>;
+  using ptr = websocketpp::lib::shared_ptr<type>;
+  using base::base;
+
+  void async_read_at_least(std::size_t num_bytes, char* buf, std::size_t len,
+                           websocketpp::transport::read_handler handler) {
+    if (read_pending_) return;
+    read_pending_ = true;
+    // `this` stays alive: the base binds the read to a shared_ptr of this connection.
+    base::async_read_at_least(num_bytes, buf, len,
+                              [this, handler = std::move(handler)](
+                                  const websocketpp::lib::error_code& ec, std::size_t n) {
+                                read_pending_ = false;
+                                handler(ec, n);
+                              });
+  }
+
+ private:
+  bool read_pending_ = false;
+};
+
+template <typename Cfg>
+class single_read_transport : public websocketpp::transport::asio::endpoint<Cfg> {
+ public:
+  using transport_con_type = single_read_connection<Cfg>;
+  using transport_con_ptr = typename transport_con_type::ptr;
+};
+
+struct server_config : websocketpp::config::asio {
+  using alog_type = websocketpp::log::stub;
+  using elog_type = websocketpp::log::stub;
+  struct transport_config : websocketpp::config::asio::transport_config {
+    using alog_type = websocketpp::log::stub;
+    using elog_type = websocketpp::log::stub;
+  };
+  using transport_type = single_read_transport<transport_config>;
+};
+
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding as in an HTML form query ('+' is a space); a malformed escape stays as is.
+inline std::string url_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
+               hex_value(in[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+using query_map = std::map<std::string, std::string>;
+
+// First occurrence of a key wins (like Go's url.Values.Get).
+inline query_map parse_query(std::string_view query) {
+  query_map out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (part.empty()) continue;
+    const auto eq = part.find('=');
+    std::string key = url_decode(part.substr(0, eq));
+    std::string value =
+        eq == std::string_view::npos ? std::string{} : url_decode(part.substr(eq + 1));
+    out.emplace(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+// Splits "/path?query" into its two parts.
+inline std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+inline const std::string* find_param(const query_map& q, const std::string& key) {
+  const auto it = q.find(key);
+  return it == q.end() ? nullptr : &it->second;
+}
+
+// Whole-string decimal parse; false when not a number in [lo, hi].
+inline bool parse_int(const std::string& s, long long lo, long long hi, long long& out) {
+  if (s.empty() || s.size() > 18) return false;
+  long long v = 0;
+  std::size_t i = 0;
+  const bool neg = s[0] == '-';
+  if (neg) i = 1;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  if (neg) v = -v;
+  if (v < lo || v > hi) return false;
+  out = v;
+  return true;
+}
+
+inline bool is_json_object(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  return !doc.HasParseError() && doc.IsObject();
+}
+
+// Close codes an endpoint may put in a close frame (RFC 6455 §7.4).
+inline bool sendable_close_code(unsigned code) {
+  if (code < 1000 || code > 4999) return false;
+  if (code >= 1016 && code <= 2999) return false;
+  return code != 1004 && code != 1005 && code != 1006 && code != 1015;
+}
+
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+inline void write_string(json_writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+inline std::string ok_json() { return "{\"ok\":true}"; }
+
+inline std::string error_json(std::string_view message) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(false);
+  w.Key("error");
+  write_string(w, message);
+  w.EndObject();
+  return buf.GetString();
+}
+
+inline std::string random_uuid(std::mt19937_64& rng) {
+  static const char* digits = "0123456789abcdef";
+  std::uint64_t hi = rng(), lo = rng();
+  hi = (hi & ~0xF000ull) | 0x4000ull;                  // version 4
+  lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);  // variant 10
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
+    const std::uint64_t word = i < 16 ? hi : lo;
+    out += digits[(word >> (60 - 4 * (i % 16))) & 0xF];
+  }
+  return out;
+}
+
+}  // namespace detail
+
+// Everything below runs on the io thread only, except the constructor (before the thread
+// starts), run_on_io() and the destructor's hand-over.
+class test_server::core {
+ public:
+  using endpoint_type = websocketpp::server<detail::server_config>;
+  using connection_ptr = endpoint_type::connection_ptr;
+  using message_ptr = endpoint_type::message_ptr;
+  using hdl = websocketpp::connection_hdl;
+  struct reply {
+    int status = 200;
+    std::string body;
+  };
+
+  struct peer {
+    explicit peer(asio::io_context& io) : ping_timer(io), pong_timer(io), stall_timer(io) {}
+    connection_ptr con;
+    connection_info info;
+    bool current = true;  // registered under its id; false once kicked, dropped or replaced
+    bool muted = false;
+    bool stalled = false;
+    bool awaiting_pong = false;
+    unsigned pong_gen = 0;  // tells a stale timer completion from the current one
+    unsigned stall_gen = 0;
+    std::deque<std::string> held;  // messages read during a stall
+    asio::steady_timer ping_timer, pong_timer, stall_timer;
+  };
+  using peer_ptr = std::shared_ptr<peer>;
+
+  explicit core(const server_options& options)
+      : opts_(options), work_(asio::make_work_guard(io_)), rng_(std::random_device{}()) {
+    setup_endpoint(ws_);
+    setup_endpoint(ctl_);
+    ws_.set_max_message_size(opts_.max_message == 0 ? std::numeric_limits<std::size_t>::max()
+                                                    : opts_.max_message);
+    ws_.set_validate_handler([this](hdl h) { return on_validate(h); });
+    ws_.set_open_handler([this](hdl h) { on_open(h); });
+    ws_.set_close_handler([this](hdl h) { on_close(h); });
+    ws_.set_message_handler([this](hdl h, message_ptr m) { on_message(h, m); });
+    ws_.set_ping_handler([this](hdl h, std::string) { return on_ping(h); });
+    ws_.set_pong_handler([this](hdl h, std::string) { on_pong(h); });
+
+    ctl_.set_max_http_body_size(80u << 20);
+    ctl_.set_http_handler([this](hdl h) { on_http(h); });
+    ctl_.set_validate_handler([this](hdl h) {
+      std::error_code ec;
+      auto con = ctl_.get_con_from_hdl(h, ec);
+      if (!ec) con->set_status(websocketpp::http::status_code::bad_request);
+      return false;
+    });
+
+    ws_port = listen(ws_, opts_.port);
+    ctl_port = listen(ctl_, opts_.control_port);
+    // The listeners are bound before the io thread exists; that thread start orders every
+    // write above before anything the thread does.
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~core() {
+    asio::post(io_, [this] { teardown(); });
+    auto finished = run_done_.get_future();
+    // Normally every operation ends at once after teardown(); bounded in case one does not.
+    if (finished.wait_for(std::chrono::seconds(2)) != std::future_status::ready) io_.stop();
+    thread_.join();
+    peers_by_hdl_.clear();
+    peers_by_id_.clear();
+  }
+
+  template <typename F>
+  auto run_on_io(F&& f) -> decltype(f()) {
+    using result = decltype(f());
+    std::packaged_task<result()> task(std::forward<F>(f));
+    auto fut = task.get_future();
+    asio::post(io_, [&task] { task(); });
+    return fut.get();
+  }
+
+  std::uint16_t ws_port = 0;
+  std::uint16_t ctl_port = 0;
+
+  // ---- operations (io thread) ----
+
+  bool kick(const std::string& id, std::uint16_t code, const std::string& reason) {
+    auto p = find_current(id);
+    if (!p) return false;
+    close_peer(p, code, reason);
+    return true;
+  }
+
+  bool drop(const std::string& id) {
+    auto p = find_current(id);
+    if (!p) return false;
+    abort_peer(p, true);
+    return true;
+  }
+
+  bool send(const std::string& id, const std::string& text) {
+    auto p = find_current(id);
+    if (!p) return false;
+    // A connection that is closing just does not get it.
+    p->con->send(text, websocketpp::frame::opcode::text);
+    return true;
+  }
+
+  std::size_t broadcast(const std::string& room_in, const std::string& text) {
+    const std::string room = room_in.empty() ? std::string("default") : room_in;
+    std::size_t n = 0;
+    for (const auto& entry : peers_by_id_) {
+      const peer_ptr& p = entry.second;
+      if (p->info.room != room) continue;
+      if (!p->con->send(text, websocketpp::frame::opcode::text)) ++n;
+    }
+    return n;
+  }
+
+  void shutdown() {
+    refusing_ = true;
+    for (const auto& p : current_peers()) close_peer(p, 1001, "server shutting down");
+  }
+
+  void restart() { refusing_ = false; }
+
+  bool stall(const std::string& id, int ms) {
+    auto p = find_current(id);
+    if (!p) return false;
+    if (ms <= 0) {
+      end_stall(p, true);
+      return true;
+    }
+    if (!p->stalled) {
+      p->stalled = true;
+      p->con->pause_reading();
+    }
+    const unsigned gen = ++p->stall_gen;
+    p->stall_timer.expires_after(std::chrono::milliseconds(ms));
+    p->stall_timer.async_wait([this, w = std::weak_ptr<peer>(p), gen](const std::error_code& ec) {
+      auto p = w.lock();
+      if (ec || !p || p->stall_gen != gen) return;
+      end_stall(p, true);
+    });
+    return true;
+  }
+
+  bool mute(const std::string& id) {
+    auto p = find_current(id);
+    if (!p) return false;
+    p->muted = true;
+    return true;
+  }
+
+  std::vector<connection_info> connections(const std::string& room) const {
+    std::vector<connection_info> out;
+    for (const auto& entry : peers_by_id_) {
+      if (room.empty() || entry.second->info.room == room) out.push_back(entry.second->info);
+    }
+    return out;
+  }
+
+  std::vector<std::string> received(const std::string& id) const {
+    const auto it = received_.find(id);
+    return it == received_.end() ? std::vector<std::string>{} : it->second;
+  }
+
+  void clear_received() { received_.clear(); }
+  std::size_t accepted_count() const { return accepted_; }
+
+ private:
+  void setup_endpoint(endpoint_type& ep) {
+    ep.clear_access_channels(websocketpp::log::alevel::all);
+    ep.clear_error_channels(websocketpp::log::elevel::all);
+    ep.init_asio(&io_);
+    ep.set_reuse_addr(true);
+    ep.set_user_agent("wspulse-testserver");
+    ep.set_tcp_pre_init_handler([this, &ep](hdl h) {
+      // Like Go's net package (the hub): no Nagle delay, or a small frame written right after
+      // another (the ping on connect) waits for the peer's delayed ACK.
+      std::error_code ec;
+      if (auto con = ep.get_con_from_hdl(h, ec); !ec) {
+        asio::error_code ignored;
+        con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+      }
+      // Remember every accepted socket, so teardown can end connections that are still in
+      // their handshake (those are in no table of ours).
+      all_.erase(std::remove_if(all_.begin(), all_.end(), [](const hdl& x) { return x.expired(); }),
+                 all_.end());
+      all_.push_back(h);
+    });
+  }
+
+  std::uint16_t listen(endpoint_type& ep, std::uint16_t port) {
+    std::error_code ec;
+    ep.listen(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port), ec);
+    if (!ec) ep.start_accept(ec);
+    asio::error_code aec;
+    const auto local = ec ? asio::ip::tcp::endpoint{} : ep.get_local_endpoint(aec);
+    if (ec || aec) {
+      throw std::system_error(
+          ec ? ec : aec, "wspulse test server: cannot listen on 127.0.0.1:" + std::to_string(port));
+    }
+    return local.port();
+  }
+
+  void run() {
+    for (;;) {
+      try {
+        io_.run();
+        break;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "wspulse test server: io thread: %s\n", e.what());
+      }
+    }
+    run_done_.set_value();
+  }
+
+  void teardown() {
+    std::error_code ec;
+    if (ws_.is_listening()) ws_.stop_listening(ec);
+    if (ctl_.is_listening()) ctl_.stop_listening(ec);
+    std::vector<peer_ptr> all;
+    for (const auto& entry : peers_by_hdl_) all.push_back(entry.second);
+    for (const auto& p : all) abort_peer(p, false);
+    for (const auto& h : all_) {
+      if (auto con = ws_.get_con_from_hdl(h, ec); !ec) {
+        hard_close(con, false);
+      }
+    }
+    all_.clear();
+    work_.reset();
+  }
+
+  // ---- handlers ----
+
+  bool on_validate(hdl h) {
+    std::error_code ec;
+    auto con = ws_.get_con_from_hdl(h, ec);
+    if (ec) return false;
+    if (refusing_) {
+      con->set_status(websocketpp::http::status_code::service_unavailable);
+      con->set_body("server closed\n");
+      return false;
+    }
+    const auto q = detail::parse_query(detail::split_target(con->get_resource()).second);
+    if (const std::string* r = detail::find_param(q, "reject")) {
+      long long status = 0;
+      if (!detail::parse_int(*r, 300, 599, status)) status = 400;
+      con->set_status(static_cast<websocketpp::http::status_code::value>(status));
+      con->set_body("rejected\n");
+      return false;
+    }
+    return true;
+  }
+
+  void on_open(hdl h) {
+    std::error_code ec;
+    auto con = ws_.get_con_from_hdl(h, ec);
+    if (ec) return;
+    auto p = std::make_shared<peer>(io_);
+    p->con = con;
+    const std::string_view query = detail::split_target(con->get_resource()).second;
+    const auto q = detail::parse_query(query);
+    const std::string* room = detail::find_param(q, "room");
+    const std::string* id = detail::find_param(q, "id");
+    p->info.room = room && !room->empty() ? *room : std::string("default");
+    p->info.id = id && !id->empty() ? *id : detail::random_uuid(rng_);
+    p->info.query = std::string(query);
+    for (const auto& header : con->get_request().get_headers()) {
+      p->info.headers.emplace_back(header.first, header.second);
+    }
+    if (auto old = find_current(p->info.id)) close_peer(old, 1000, "duplicate connection id");
+    peers_by_hdl_[h] = p;
+    peers_by_id_[p->info.id] = p;
+    ++accepted_;
+    // Like the hub: a ping right away, so a dead peer is found within pong_ms.
+    send_ping(p);
+    schedule_ping(p);
+  }
+
+  void on_close(hdl h) {
+    const auto it = peers_by_hdl_.find(h);
+    if (it == peers_by_hdl_.end()) return;
+    peer_ptr p = it->second;
+    peers_by_hdl_.erase(it);
+    retire(p);
+  }
+
+  void on_message(hdl h, const message_ptr& msg) {
+    peer_ptr p = find_by_hdl(h);
+    if (!p || !p->current) return;
+    if (p->stalled) {
+      p->held.push_back(msg->get_payload());
+      return;
+    }
+    deliver(p, msg->get_payload());
+  }
+
+  bool on_ping(hdl h) {
+    peer_ptr p = find_by_hdl(h);
+    return !(p && p->muted);
+  }
+
+  void on_pong(hdl h) {
+    peer_ptr p = find_by_hdl(h);
+    if (!p) return;
+    p->awaiting_pong = false;
+    ++p->pong_gen;
+    p->pong_timer.cancel();
+  }
+
+  // ---- connection helpers ----
+
+  void deliver(const peer_ptr& p, const std::string& text) {
+    received_[p->info.id].push_back(text);
+    // The hub drops a frame its codec cannot decode and keeps the connection.
+    if (detail::is_json_object(text)) broadcast(p->info.room, text);
+  }
+
+  void send_ping(const peer_ptr& p) {
+    if (opts_.ping_ms <= 0 || !p->current) return;
+    std::error_code ec;
+    p->con->ping("", ec);
+    if (ec || opts_.pong_ms <= 0 || p->awaiting_pong) return;
+    p->awaiting_pong = true;
+    const unsigned gen = ++p->pong_gen;
+    p->pong_timer.expires_after(std::chrono::milliseconds(opts_.pong_ms));
+    p->pong_timer.async_wait([this, w = std::weak_ptr<peer>(p), gen](const std::error_code& e) {
+      auto p = w.lock();
+      if (e || !p || p->pong_gen != gen || !p->awaiting_pong) return;
+      abort_peer(p, false);  // the hub's CloseNow: no close frame
+    });
+  }
+
+  void schedule_ping(const peer_ptr& p) {
+    if (opts_.ping_ms <= 0) return;
+    p->ping_timer.expires_after(std::chrono::milliseconds(opts_.ping_ms));
+    p->ping_timer.async_wait([this, w = std::weak_ptr<peer>(p)](const std::error_code& e) {
+      auto p = w.lock();
+      if (e || !p || !p->current) return;
+      send_ping(p);
+      schedule_ping(p);
+    });
+  }
+
+  // Ends a stall: handles the held messages in order, then reads again.
+  void end_stall(const peer_ptr& p, bool deliver_held) {
+    if (!p->stalled) return;
+    p->stalled = false;
+    ++p->stall_gen;
+    p->stall_timer.cancel();
+    std::deque<std::string> held;
+    held.swap(p->held);
+    if (deliver_held) {
+      for (const auto& text : held) deliver(p, text);
+    }
+    p->con->resume_reading();
+  }
+
+  // Unregisters p from its id (it stays in peers_by_hdl_ until websocketpp reports the close).
+  void retire(const peer_ptr& p) {
+    if (!p->current) return;
+    p->current = false;
+    const auto it = peers_by_id_.find(p->info.id);
+    if (it != peers_by_id_.end() && it->second == p) peers_by_id_.erase(it);
+    // Read again so the peer's close reply gets through; what a stalled server never read is
+    // lost with the connection.
+    if (p->stalled) end_stall(p, false);
+    ++p->pong_gen;
+    ++p->stall_gen;
+    p->ping_timer.cancel();
+    p->pong_timer.cancel();
+    p->stall_timer.cancel();
+  }
+
+  void close_peer(const peer_ptr& p, std::uint16_t code, const std::string& reason) {
+    retire(p);
+    std::error_code ec;
+    p->con->close(static_cast<websocketpp::close::status::value>(code), reason, ec);
+    if (ec) abort_peer(p, false);
+  }
+
+  void abort_peer(const peer_ptr& p, bool reset) {
+    retire(p);
+    hard_close(p->con, reset);
+  }
+
+  // Ends the TCP connection without a close frame; websocketpp then reports the close.
+  // reset: SO_LINGER 0 + close (RST); otherwise shutdown (FIN).
+  static void hard_close(const connection_ptr& con, bool reset) {
+    if (reset) {
+      asio::error_code ec;
+      auto& socket = con->get_raw_socket();
+      socket.set_option(asio::socket_base::linger(true, 0), ec);
+      socket.close(ec);
+    }
+    con->terminate(std::error_code());
+  }
+
+  peer_ptr find_current(const std::string& id) const {
+    const auto it = peers_by_id_.find(id);
+    return it == peers_by_id_.end() ? nullptr : it->second;
+  }
+
+  peer_ptr find_by_hdl(hdl h) const {
+    const auto it = peers_by_hdl_.find(h);
+    return it == peers_by_hdl_.end() ? nullptr : it->second;
+  }
+
+  std::vector<peer_ptr> current_peers() const {
+    std::vector<peer_ptr> out;
+    for (const auto& entry : peers_by_id_) out.push_back(entry.second);
+    return out;
+  }
+
+  // ---- HTTP control API ----
+
+  void on_http(hdl h) {
+    std::error_code ec;
+    auto con = ctl_.get_con_from_hdl(h, ec);
+    if (ec) return;
+    const auto& req = con->get_request();
+    const auto target = detail::split_target(req.get_uri());
+    reply r;
+    try {
+      r = route(req.get_method(), target.first, detail::parse_query(target.second),
+                con->get_request_body());
+    } catch (const std::exception& e) {
+      r = {500, detail::error_json(e.what())};
+    }
+    con->set_status(static_cast<websocketpp::http::status_code::value>(r.status));
+    con->set_body(r.body);
+    con->append_header("Content-Type", "application/json");
+    con->append_header("Connection", "close");
+  }
+
+  static reply bad(int status, std::string_view message) {
+    return {status, detail::error_json(message)};
+  }
+
+  reply route(const std::string& method, std::string_view path, const detail::query_map& q,
+              const std::string& body) {
+    struct route_entry {
+      std::string_view path;
+      const char* method;
+    };
+    static const route_entry routes[] = {
+        {"/health", "GET"},         {"/connections", "GET"}, {"/received", "GET"},
+        {"/accepted", "GET"},       {"/kick", "POST"},       {"/drop", "POST"},
+        {"/send", "POST"},          {"/broadcast", "POST"},  {"/shutdown", "POST"},
+        {"/restart", "POST"},       {"/stall", "POST"},      {"/mute", "POST"},
+        {"/clear_received", "POST"}};
+    const route_entry* found = nullptr;
+    for (const auto& r : routes) {
+      if (r.path == path) found = &r;
+    }
+    if (!found) return bad(404, "unknown path");
+    if (method != found->method) {
+      return bad(405, std::string("method not allowed: use ") + found->method);
+    }
+
+    const std::string* id = detail::find_param(q, "id");
+    const bool needs_id = path == "/kick" || path == "/drop" || path == "/send" ||
+                          path == "/stall" || path == "/mute" || path == "/received";
+    if (needs_id && (!id || id->empty())) return bad(400, "missing id");
+    const auto found_or_404 = [](bool existed) {
+      return existed ? reply{200, detail::ok_json()} : bad(404, "no such connection");
+    };
+
+    if (path == "/health") return {200, detail::ok_json()};
+    if (path == "/accepted") {
+      return {200, "{\"ok\":true,\"accepted\":" + std::to_string(accepted_) + "}"};
+    }
+    if (path == "/connections") {
+      const std::string* room = detail::find_param(q, "room");
+      return {200, connections_json(connections(room ? *room : std::string()))};
+    }
+    if (path == "/received") return {200, received_json(received(*id))};
+    if (path == "/clear_received") {
+      clear_received();
+      return {200, detail::ok_json()};
+    }
+    if (path == "/kick") {
+      long long code = 1000;
+      if (const std::string* c = detail::find_param(q, "code")) {
+        if (!detail::parse_int(*c, 0, 65535, code) ||
+            !detail::sendable_close_code(static_cast<unsigned>(code))) {
+          return bad(400, "invalid close code");
+        }
+      }
+      const std::string* reason = detail::find_param(q, "reason");
+      return found_or_404(
+          kick(*id, static_cast<std::uint16_t>(code), reason ? *reason : std::string("kicked")));
+    }
+    if (path == "/drop") return found_or_404(drop(*id));
+    if (path == "/mute") return found_or_404(mute(*id));
+    if (path == "/stall") {
+      long long ms = 0;
+      const std::string* m = detail::find_param(q, "ms");
+      if (!m || !detail::parse_int(*m, 0, 600000, ms)) return bad(400, "ms must be 0..600000");
+      return found_or_404(stall(*id, static_cast<int>(ms)));
+    }
+    if (path == "/send" || path == "/broadcast") {
+      const std::string* raw = detail::find_param(q, "raw");
+      const bool validate = !(raw && *raw == "1");
+      if (validate && !detail::is_json_object(body)) {
+        return bad(400, "body must be a JSON object (a wspulse frame)");
+      }
+      if (path == "/send") return found_or_404(send(*id, body));
+      const std::string* room = detail::find_param(q, "room");
+      const std::size_t n = broadcast(room ? *room : std::string(), body);
+      return {200, "{\"ok\":true,\"delivered\":" + std::to_string(n) + "}"};
+    }
+    if (path == "/shutdown") {
+      shutdown();
+      return {200, detail::ok_json()};
+    }
+    // "/restart"
+    restart();
+    return {200, detail::ok_json()};
+  }
+
+  static std::string connections_json(const std::vector<connection_info>& list) {
+    rapidjson::StringBuffer buf;
+    detail::json_writer w(buf);
+    w.StartObject();
+    w.Key("ok");
+    w.Bool(true);
+    w.Key("connections");
+    w.StartArray();
+    for (const auto& c : list) {
+      w.StartObject();
+      w.Key("id");
+      detail::write_string(w, c.id);
+      w.Key("room");
+      detail::write_string(w, c.room);
+      w.Key("query");
+      detail::write_string(w, c.query);
+      w.Key("headers");
+      w.StartObject();
+      for (const auto& h : c.headers) {
+        detail::write_string(w, h.first);
+        detail::write_string(w, h.second);
+      }
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return buf.GetString();
+  }
+
+  static std::string received_json(const std::vector<std::string>& messages) {
+    rapidjson::StringBuffer buf;
+    detail::json_writer w(buf);
+    w.StartObject();
+    w.Key("ok");
+    w.Bool(true);
+    w.Key("messages");
+    w.StartArray();
+    for (const auto& m : messages) detail::write_string(w, m);
+    w.EndArray();
+    w.EndObject();
+    return buf.GetString();
+  }
+
+  server_options opts_;
+  asio::io_context io_;  // declared first: destroyed after everything that uses it
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  endpoint_type ws_;
+  endpoint_type ctl_;
+  std::thread thread_;
+  std::promise<void> run_done_;
+
+  std::map<hdl, peer_ptr, std::owner_less<hdl>> peers_by_hdl_;
+  std::map<std::string, peer_ptr> peers_by_id_;  // current (open, not retired) connections
+  std::map<std::string, std::vector<std::string>> received_;
+  std::vector<hdl> all_;  // every accepted socket, for teardown
+  std::size_t accepted_ = 0;
+  bool refusing_ = false;
+  std::mt19937_64 rng_;
+};
+
+// ---- test_server ----
+
+inline test_server::test_server(server_options options)
+    : core_(std::make_unique<core>(options)),
+      port_(core_->ws_port),
+      control_port_(core_->ctl_port) {}
+
+inline test_server::~test_server() = default;
+
+inline std::string test_server::url(std::string_view path_and_query) const {
+  return "ws://127.0.0.1:" + std::to_string(port_) + std::string(path_and_query);
+}
+
+inline bool test_server::kick(std::string_view id, std::uint16_t code, std::string_view reason) {
+  if (!detail::sendable_close_code(code)) {
+    throw std::invalid_argument("wspulse test server: close code " + std::to_string(code) +
+                                " may not be sent");
+  }
+  return core_->run_on_io([this, id = std::string(id), code, reason = std::string(reason)] {
+    return core_->kick(id, code, reason);
+  });
+}
+
+inline bool test_server::drop(std::string_view id) {
+  return core_->run_on_io([this, id = std::string(id)] { return core_->drop(id); });
+}
+
+inline bool test_server::send(std::string_view id, std::string_view json_frame) {
+  return core_->run_on_io([this, id = std::string(id), text = std::string(json_frame)] {
+    return core_->send(id, text);
+  });
+}
+
+inline std::size_t test_server::broadcast(std::string_view room, std::string_view json_frame) {
+  return core_->run_on_io([this, room = std::string(room), text = std::string(json_frame)] {
+    return core_->broadcast(room, text);
+  });
+}
+
+inline void test_server::shutdown() {
+  core_->run_on_io([this] { core_->shutdown(); });
+}
+
+inline void test_server::restart() {
+  core_->run_on_io([this] { core_->restart(); });
+}
+
+inline bool test_server::stall(std::string_view id, int ms) {
+  return core_->run_on_io([this, id = std::string(id), ms] { return core_->stall(id, ms); });
+}
+
+inline bool test_server::mute(std::string_view id) {
+  return core_->run_on_io([this, id = std::string(id)] { return core_->mute(id); });
+}
+
+inline std::vector<connection_info> test_server::connections(std::string_view room) const {
+  return core_->run_on_io([this, room = std::string(room)] { return core_->connections(room); });
+}
+
+inline std::vector<std::string> test_server::received(std::string_view id) const {
+  return core_->run_on_io([this, id = std::string(id)] { return core_->received(id); });
+}
+
+inline void test_server::clear_received() {
+  core_->run_on_io([this] { core_->clear_received(); });
+}
+
+inline std::size_t test_server::accepted_count() const {
+  return core_->run_on_io([this] { return core_->accepted_count(); });
+}
+
+}  // namespace wspulse::testing

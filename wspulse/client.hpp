@@ -1,0 +1,83 @@
+// wspulse_client — basic_client: connect, send, receive, survive network failures.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "codec.hpp"
+#include "detail/client_core.hpp"
+#include "error.hpp"
+#include "frame.hpp"
+#include "logger.hpp"
+#include "options.hpp"
+#include "policies.hpp"
+
+#include <future>
+#include <memory>
+#include <string_view>
+
+namespace wspulse {
+
+/// A wspulse client. Policies fix at compile time: the codec, the logger, the reconnect
+/// backoff, the heartbeat and the buffer bounds. Move-only; the destructor closes.
+///
+/// Thread-safety: send(), close(), done() and connected() may be called from any thread,
+/// including from inside the client's own callbacks. Callbacks run on one internal thread, in
+/// order, never concurrently and never under an internal lock.
+template <class Codec = json_codec, class Logger = json_logger,
+          class Backoff = exponential_backoff<>, class Heartbeat = heartbeat<>,
+          class Bounds = buffer_bounds<>>
+class basic_client {
+ public:
+  using options = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
+
+  /// An empty client (what a failed non-throwing dial returns): operator bool is false,
+  /// send() returns errc::connection_closed, done() is ready.
+  basic_client() noexcept = default;
+  basic_client(basic_client&&) noexcept = default;
+  basic_client& operator=(basic_client&& other) noexcept;
+  ~basic_client() { close(); }
+
+  /// Connects (ws://, wss://; http(s):// are mapped) and blocks until the upgrade completes,
+  /// at most options::handshake_timeout. Never retries. Throws dial_error with the reason.
+  static basic_client dial(std::string_view url, options opts = {});
+  /// As above; on failure returns an empty client and sets `why`. Never throws.
+  static basic_client dial(std::string_view url, options opts, reason& why) noexcept;
+
+  /// Queues a frame; never blocks. {} | connection_closed | send_buffer_full | the codec's error.
+  std::error_code send(frame f);
+  /// Flushes accepted frames (within write_wait), closes with 1000, fires on_transport_drop
+  /// (if a transport was open) and on_disconnect, and, unless called from a callback, returns
+  /// once every internal thread has finished. Idempotent.
+  void close();
+  /// Ready once the client is permanently finished (on_disconnect has returned).
+  std::shared_future<void> done() const;
+  /// A transport is open right now.
+  bool connected() const noexcept { return core_ && core_->connected(); }
+  explicit operator bool() const noexcept { return core_ != nullptr; }
+
+ private:
+  template <class Endpoint>
+  using core_type = detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>;
+  explicit basic_client(std::shared_ptr<detail::core_interface> core) noexcept
+      : core_(std::move(core)) {}
+  static std::shared_ptr<detail::core_interface> connect(std::string_view url, options&& opts,
+                                                         reason& why);
+  template <class Endpoint>
+  static std::shared_ptr<detail::core_interface> start(detail::dial_url&& target, options&& opts,
+                                                       reason& why);
+
+  std::shared_ptr<detail::core_interface> core_;
+};
+
+/// The client with every default policy.
+using client = basic_client<>;
+/// Options of wspulse::client.
+using options = client::options;
+
+/// Same as client::dial.
+inline client dial(std::string_view url, options opts = {}) {
+  return client::dial(url, std::move(opts));
+}
+
+}  // namespace wspulse
+
+#include "impl/client.hpp"

@@ -1,0 +1,119 @@
+// wspulse_client — JSON text helpers for the JSON codec: UTF-8 validation and JSON string
+// escaping of the frame's id and event.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "../config.hpp"
+
+#include <cstddef>
+#include <string_view>
+
+namespace wspulse {
+namespace detail {
+
+// Length of the UTF-8 sequence that starts with lead byte `c` if the following bytes `p[1..]`
+// (bounded by `end`) form a well-formed sequence (RFC 3629: no overlong forms, no UTF-16
+// surrogates, nothing above U+10FFFF); 0 otherwise. `c` must be >= 0x80.
+inline std::size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) noexcept {
+  const unsigned char c = p[0];
+  const auto left = static_cast<std::size_t>(end - p);
+  auto cont = [](unsigned char b) noexcept { return (b & 0xC0u) == 0x80u; };
+  if (c >= 0xC2 && c <= 0xDF) return (left >= 2 && cont(p[1])) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !cont(p[2])) return 0;
+    const unsigned char lo = (c == 0xE0) ? 0xA0 : 0x80;  // E0: reject overlong
+    const unsigned char hi = (c == 0xED) ? 0x9F : 0xBF;  // ED: reject surrogates
+    return (p[1] >= lo && p[1] <= hi) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !cont(p[2]) || !cont(p[3])) return 0;
+    const unsigned char lo = (c == 0xF0) ? 0x90 : 0x80;  // F0: reject overlong
+    const unsigned char hi = (c == 0xF4) ? 0x8F : 0xBF;  // F4: nothing above U+10FFFF
+    return (p[1] >= lo && p[1] <= hi) ? 4 : 0;
+  }
+  return 0;  // continuation byte as lead, C0/C1 (overlong), F5..FF
+}
+
+// True when `s` is well-formed UTF-8.
+inline bool utf8_valid(std::string_view s) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto end = p + s.size();
+  while (p != end) {
+    if (*p < 0x80) {
+      ++p;
+      continue;
+    }
+    const std::size_t n = utf8_sequence_length(p, end);
+    if (n == 0) return false;
+    p += n;
+  }
+  return true;
+}
+
+// Short escape for a byte that must be escaped inside a JSON string ('"', '\\', < 0x20):
+// the letter after the backslash, 'u' for the \u00XX form, 0 when the byte needs no escape.
+inline char json_escape_letter(unsigned char c) noexcept {
+  switch (c) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '\b': return 'b';
+    case '\f': return 'f';
+    case '\n': return 'n';
+    case '\r': return 'r';
+    case '\t': return 't';
+    default: return c < 0x20 ? 'u' : '\0';
+  }
+}
+
+// Validates `s` as UTF-8 and computes the size of its JSON-escaped form (without the quotes).
+// Returns false (and leaves `size` unspecified) when `s` is not valid UTF-8.
+inline bool json_escaped_size(std::string_view s, std::size_t& size) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto end = p + s.size();
+  std::size_t extra = 0;
+  while (p != end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      if (c < 0x20 || c == '"' || c == '\\') extra += json_escape_letter(c) == 'u' ? 5u : 1u;
+      ++p;
+      continue;
+    }
+    const std::size_t n = utf8_sequence_length(p, end);
+    if (n == 0) return false;
+    p += n;
+  }
+  size = s.size() + extra;
+  return true;
+}
+
+// Writes `s` (already validated by json_escaped_size) at `out` as JSON string content and returns
+// the end: '"', '\\' and control characters escaped (\b \f \n \r \t, else \u00xx), everything
+// else, multi-byte UTF-8 included, copied unchanged. `out` must have room for the escaped size.
+inline char* json_write_escaped(std::string_view s, char* out) noexcept {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *out++ = ch;
+      continue;
+    }
+    *out++ = '\\';
+    const char letter = json_escape_letter(c);
+    *out++ = letter;
+    if (letter == 'u') {
+      *out++ = '0';
+      *out++ = '0';
+      *out++ = hex[c >> 4];
+      *out++ = hex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+// JSON insignificant whitespace (RFC 8259 §2).
+constexpr bool json_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+}  // namespace detail
+}  // namespace wspulse

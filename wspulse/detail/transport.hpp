@@ -1,0 +1,178 @@
+// wspulse_client — the websocketpp client configuration the client runs on.
+// websocketpp offers no per-write completion callback and no write timeout. Its connection
+// calls `transport_con_type::async_write` / `async_read_at_least`, so a transport connection
+// derived from Asio's that hides both sees every write start and finish and every read. That
+// gives write deadlines, "this frame reached the OS", and liveness, without polling.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "asio_check.hpp"
+
+#include <websocketpp/client.hpp>
+#include <websocketpp/common/network.hpp>
+#include <websocketpp/concurrency/none.hpp>
+#include <websocketpp/config/core_client.hpp>
+#include <websocketpp/logger/stub.hpp>
+#include <websocketpp/transport/asio/endpoint.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace wspulse {
+namespace detail {
+
+/// What the client learns from its transport. Called on the I/O thread only.
+class transport_observer {
+ public:
+  /// A write of `data_frames` text/binary messages (and maybe a close frame) starts.
+  virtual void on_write_start(std::uint64_t transport, std::size_t data_frames,
+                              bool close_frame) = 0;
+  /// That write completed (ok) or failed.
+  virtual void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) = 0;
+  /// Bytes arrived (any frame, or part of one).
+  virtual void on_bytes_read(std::uint64_t transport) = 0;
+
+ protected:
+  ~transport_observer() = default;
+};
+
+// First byte of a frame header: FIN + opcode (client frames are never fragmented here).
+inline bool is_data_opcode(unsigned char b) noexcept {
+  const unsigned op = b & 0x0Fu;
+  return op == 0x1 || op == 0x2;
+}
+inline bool is_close_opcode(unsigned char b) noexcept { return (b & 0x0Fu) == 0x8; }
+
+// websocketpp's _htonll initialises a plain static on first use: two I/O threads touching it
+// first at once race. Running it once under a magic static, before any I/O thread starts,
+// makes every later use a read that happens after the write.
+inline void prime_websocketpp_statics() {
+  static const bool primed = (websocketpp::lib::net::_htonll(0), true);
+  (void)primed;
+}
+
+template <class config>
+class observed_connection : public websocketpp::transport::asio::connection<config> {
+  using base = websocketpp::transport::asio::connection<config>;
+
+ public:
+  using type = observed_connection<config>;
+  using ptr = websocketpp::lib::shared_ptr<type>;
+  using write_handler = websocketpp::transport::write_handler;
+  using read_handler = websocketpp::transport::read_handler;
+
+  observed_connection(bool is_server, const websocketpp::lib::shared_ptr<typename config::alog_type>& alog,
+                      const websocketpp::lib::shared_ptr<typename config::elog_type>& elog)
+      : base(is_server, alog, elog) {}
+
+  void observe(transport_observer* observer, std::uint64_t transport) noexcept {
+    observer_ = observer;
+    transport_ = transport;
+  }
+
+  // The opening handshake: one plain buffer.
+  void async_write(const char* buf, std::size_t len, write_handler handler) {
+    base::async_write(buf, len, std::move(handler));
+  }
+
+  // Frames: websocketpp pushes a header buffer and a payload buffer per message.
+  void async_write(const std::vector<websocketpp::transport::buffer>& bufs, write_handler handler) {
+    if (observer_ == nullptr) return base::async_write(bufs, std::move(handler));
+    std::size_t data = 0;
+    bool close = false;
+    for (std::size_t i = 0; i < bufs.size(); i += 2) {
+      if (bufs[i].len == 0) continue;
+      const auto first = static_cast<unsigned char>(bufs[i].buf[0]);
+      data += is_data_opcode(first) ? 1 : 0;
+      close = close || is_close_opcode(first);
+    }
+    observer_->on_write_start(transport_, data, close);
+    base::async_write(bufs, [this, self = this->get_shared(), data,
+                             handler = std::move(handler)](const std::error_code& ec) {
+      if (observer_ != nullptr) observer_->on_write_done(transport_, data, !ec);
+      handler(ec);
+    });
+  }
+
+  // websocketpp 0.8.2's resume_reading() starts a read even when one issued before
+  // pause_reading() is still pending: two reads into one buffer corrupt the stream. The client
+  // pauses only from inside the read loop (no read pending then), but a pending read continues
+  // the frame loop itself when it completes, so dropping a second request is always safe.
+  void async_read_at_least(std::size_t num_bytes, char* buf, std::size_t len,
+                           read_handler handler) {
+    if (read_pending_) return;
+    read_pending_ = true;
+    base::async_read_at_least(
+        num_bytes, buf, len,
+        [this, self = this->get_shared(), handler = std::move(handler)](const std::error_code& ec,
+                                                                        std::size_t n) {
+          read_pending_ = false;
+          if (n > 0 && observer_ != nullptr) observer_->on_bytes_read(transport_);
+          handler(ec, n);
+        });
+  }
+
+ private:
+  transport_observer* observer_ = nullptr;
+  std::uint64_t transport_ = 0;
+  bool read_pending_ = false;
+};
+
+template <class config>
+class observed_endpoint : public websocketpp::transport::asio::endpoint<config> {
+ public:
+  using transport_con_type = observed_connection<config>;
+  using transport_con_ptr = typename transport_con_type::ptr;
+};
+
+/// Client configuration over a websocketpp socket policy (plain TCP or TLS): single-threaded
+/// I/O (no strands, no locks), silent websocketpp logs, timeouts enforced by the client itself.
+template <class SocketEndpoint>
+struct observed_client_config : websocketpp::config::core_client {
+  using type = observed_client_config<SocketEndpoint>;
+  using base = websocketpp::config::core_client;
+
+  using concurrency_type = websocketpp::concurrency::none;
+  using alog_type = websocketpp::log::stub;
+  using elog_type = websocketpp::log::stub;
+  using request_type = base::request_type;
+  using response_type = base::response_type;
+  using message_type = base::message_type;
+  using con_msg_manager_type = base::con_msg_manager_type;
+  using endpoint_msg_manager_type = base::endpoint_msg_manager_type;
+  using rng_type = websocketpp::random::random_device::int_generator<std::uint32_t, concurrency_type>;
+
+  static const bool enable_multithreading = false;
+  // The client arms its own handshake and write deadlines; websocketpp's stay out of the way.
+  static const long timeout_open_handshake = 0;
+  static const long timeout_close_handshake = 0;
+  static const long timeout_pong = 0;
+
+  struct transport_config : base::transport_config {
+    using concurrency_type = type::concurrency_type;
+    using alog_type = type::alog_type;
+    using elog_type = type::elog_type;
+    using request_type = type::request_type;
+    using response_type = type::response_type;
+    using socket_type = SocketEndpoint;
+    static const bool enable_multithreading = false;
+    // Transport timers are armed unconditionally (0 would fire at once): make them longer
+    // than any handshake_timeout, which the client enforces over the whole dial.
+    static const long timeout_socket_pre_init = 330000;
+    static const long timeout_proxy = 330000;
+    static const long timeout_socket_post_init = 330000;
+    static const long timeout_dns_resolve = 330000;
+    static const long timeout_connect = 330000;
+    static const long timeout_socket_shutdown = 5000;
+  };
+
+  using transport_type = observed_endpoint<transport_config>;
+};
+
+using plain_client_config = observed_client_config<websocketpp::transport::asio::basic_socket::endpoint>;
+using plain_endpoint = websocketpp::client<plain_client_config>;
+
+}  // namespace detail
+}  // namespace wspulse

@@ -1,0 +1,89 @@
+// wspulse_client — bodies of basic_client.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <new>
+#include <utility>
+
+namespace wspulse {
+
+template <class C, class L, class B, class H, class X>
+basic_client<C, L, B, H, X>& basic_client<C, L, B, H, X>::operator=(basic_client&& other) noexcept {
+  if (this != &other) {
+    close();
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+
+template <class C, class L, class B, class H, class X>
+auto basic_client<C, L, B, H, X>::connect(std::string_view url, options&& opts, reason& why)
+    -> std::shared_ptr<detail::core_interface> {
+  detail::dial_url target;
+  if (std::error_code ec = detail::normalize_url(url, target)) {
+    why = reason(ec);
+    return nullptr;
+  }
+  if (!target.secure) return start<detail::plain_endpoint>(std::move(target), std::move(opts), why);
+#ifdef WSPULSE_CLIENT_ENABLE_TLS
+  return start<detail::tls_endpoint>(std::move(target), std::move(opts), why);
+#else
+  why = reason(errc::tls_unavailable);  // never fall back to clear text
+  return nullptr;
+#endif
+}
+
+template <class C, class L, class B, class H, class X>
+template <class Endpoint>
+auto basic_client<C, L, B, H, X>::start(detail::dial_url&& target, options&& opts, reason& why)
+    -> std::shared_ptr<detail::core_interface> {
+  auto core = std::make_shared<core_type<Endpoint>>(std::move(target), std::move(opts));
+  why = core->run_first_dial();
+  if (why) return nullptr;
+  return core;
+}
+
+template <class C, class L, class B, class H, class X>
+basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts) {
+  reason why;
+  auto core = connect(url, std::move(opts), why);
+  if (!core) throw dial_error(std::move(why));
+  return basic_client(std::move(core));
+}
+
+template <class C, class L, class B, class H, class X>
+basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts,
+                                                              reason& why) noexcept {
+  try {
+    why = reason{};
+    return basic_client(connect(url, std::move(opts), why));
+  } catch (const std::bad_alloc&) {
+    why = reason(std::make_error_code(std::errc::not_enough_memory));
+  } catch (const std::system_error& ex) {
+    why = reason(ex.code());
+  } catch (...) {
+    why = reason(errc::connection_lost);
+  }
+  return basic_client();
+}
+
+template <class C, class L, class B, class H, class X>
+std::error_code basic_client<C, L, B, H, X>::send(frame f) {
+  if (!core_) return errc::connection_closed;
+  return core_->send(f);
+}
+
+template <class C, class L, class B, class H, class X>
+void basic_client<C, L, B, H, X>::close() {
+  if (core_) core_->close();
+}
+
+template <class C, class L, class B, class H, class X>
+std::shared_future<void> basic_client<C, L, B, H, X>::done() const {
+  if (core_) return core_->done();
+  std::promise<void> ready;
+  ready.set_value();
+  return ready.get_future().share();
+}
+
+}  // namespace wspulse

@@ -1,0 +1,153 @@
+// wspulse_client — compile-time policies: reconnect backoff, heartbeat, buffer bounds.
+// Policies fix the strategy, the defaults and the ceilings; options may tune values at run
+// time within them. Out-of-range template arguments fail with a static_assert naming the rule.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+
+namespace wspulse {
+
+using std::chrono::milliseconds;
+
+/// The limits of behaviour.md § Limits, shared by static_asserts and option setters.
+namespace limits {
+inline constexpr std::int64_t max_ping_ms = 60'000;
+inline constexpr std::int64_t max_pong_ms = 120'000;
+inline constexpr std::int64_t max_write_ms = 30'000;
+inline constexpr std::int64_t max_base_delay_ms = 60'000;
+inline constexpr std::int64_t max_max_delay_ms = 300'000;
+inline constexpr unsigned max_retries = 32;
+inline constexpr std::size_t min_send_frames = 1;
+inline constexpr std::size_t max_send_frames = 4096;
+inline constexpr std::size_t max_message_bytes = std::size_t{64} << 20;
+}  // namespace limits
+
+namespace detail {
+/// The wspulse formula's cap: min(base * 2^min(attempt, 62), max), clamping on overflow.
+constexpr std::int64_t backoff_ceiling_ms(unsigned attempt, std::int64_t base_ms,
+                                          std::int64_t max_ms) noexcept {
+  const unsigned shift = attempt < 62 ? attempt : 62;
+  if (base_ms > (max_ms >> shift)) return max_ms;  // base << shift would exceed max (or overflow)
+  const std::int64_t full = base_ms << shift;
+  return full < max_ms ? full : max_ms;
+}
+
+/// Uniform integer in [lo, hi] from any UniformRandomBitGenerator.
+template <class Rng>
+std::int64_t uniform_ms(Rng& rng, std::int64_t lo, std::int64_t hi) {
+  return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+}
+}  // namespace detail
+
+/// The wspulse reconnect schedule: delay before attempt `a` is uniform in [full/2, full], where
+/// full = min(base * 2^min(a, 62), max). `MaxRetries` 0 = unlimited.
+template <unsigned MaxRetries = 0, std::int64_t BaseMs = 1000, std::int64_t MaxMs = 30000>
+struct exponential_backoff {
+  static_assert(MaxRetries <= limits::max_retries,
+                "wspulse: max_retries must be in [0, 32] (0 = unlimited)");
+  static_assert(BaseMs > 0 && BaseMs <= limits::max_base_delay_ms,
+                "wspulse: base_delay must be in (0, 1 min]");
+  static_assert(MaxMs >= BaseMs && MaxMs <= limits::max_max_delay_ms,
+                "wspulse: max_delay must be in [base_delay, 5 min]");
+
+  static constexpr bool enabled = true;
+  static constexpr unsigned max_retries = MaxRetries;
+  static constexpr milliseconds base_delay{BaseMs};
+  static constexpr milliseconds max_delay{MaxMs};
+
+  template <class Rng>
+  static milliseconds delay(unsigned attempt, milliseconds base, milliseconds max, Rng& rng) {
+    const std::int64_t full = detail::backoff_ceiling_ms(attempt, base.count(), max.count());
+    return milliseconds{detail::uniform_ms(rng, full / 2, full)};
+  }
+};
+
+/// AWS "full jitter": uniform in [0, full]; spreads a thundering herd wider than the default.
+template <unsigned MaxRetries = 0, std::int64_t BaseMs = 1000, std::int64_t MaxMs = 30000>
+struct full_jitter_backoff : exponential_backoff<MaxRetries, BaseMs, MaxMs> {
+  template <class Rng>
+  static milliseconds delay(unsigned attempt, milliseconds base, milliseconds max, Rng& rng) {
+    return milliseconds{detail::uniform_ms(
+        rng, 0, detail::backoff_ceiling_ms(attempt, base.count(), max.count()))};
+  }
+};
+
+/// AWS "decorrelated jitter", made stateless: uniform in [base, min(max, 3 * ceiling(a-1))].
+template <unsigned MaxRetries = 0, std::int64_t BaseMs = 1000, std::int64_t MaxMs = 30000>
+struct decorrelated_jitter_backoff : exponential_backoff<MaxRetries, BaseMs, MaxMs> {
+  template <class Rng>
+  static milliseconds delay(unsigned attempt, milliseconds base, milliseconds max, Rng& rng) {
+    const std::int64_t prev =
+        attempt == 0 ? base.count()
+                     : detail::backoff_ceiling_ms(attempt - 1, base.count(), max.count());
+    const std::int64_t hi = prev > max.count() / 3 ? max.count() : prev * 3;
+    return milliseconds{detail::uniform_ms(rng, base.count(), hi < base.count() ? base.count() : hi)};
+  }
+};
+
+/// Compiles the reconnect machinery out; options::auto_reconnect() does not compile with it.
+struct no_reconnect {
+  static constexpr bool enabled = false;
+  static constexpr unsigned max_retries = 0;
+  static constexpr milliseconds base_delay{1000};
+  static constexpr milliseconds max_delay{30000};
+  template <class Rng>
+  static milliseconds delay(unsigned, milliseconds base, milliseconds, Rng&) {
+    return base;
+  }
+};
+
+/// Client-side heartbeat: ping every PingMs; drop when nothing arrived for PongMs; every write
+/// must complete within WriteMs.
+template <std::int64_t PingMs = 20000, std::int64_t PongMs = 60000, std::int64_t WriteMs = 10000>
+struct heartbeat {
+  static_assert(PingMs > 0 && PingMs <= limits::max_ping_ms,
+                "wspulse: ping_period must be in (0, 1 min]");
+  static_assert(PongMs > PingMs && PongMs <= limits::max_pong_ms,
+                "wspulse: pong_wait must be in (ping_period, 2 min]");
+  static_assert(WriteMs > 0 && WriteMs <= limits::max_write_ms,
+                "wspulse: write_wait must be in (0, 30 s]");
+
+  static constexpr bool enabled = true;
+  static constexpr milliseconds ping_period{PingMs};
+  static constexpr milliseconds pong_wait{PongMs};
+  static constexpr milliseconds write_wait{WriteMs};
+};
+
+/// Sends no pings and runs no liveness check (server pings are still answered); writes keep
+/// their WriteMs deadline.
+template <std::int64_t WriteMs = 10000>
+struct basic_no_heartbeat {
+  static_assert(WriteMs > 0 && WriteMs <= limits::max_write_ms,
+                "wspulse: write_wait must be in (0, 30 s]");
+  static constexpr bool enabled = false;
+  static constexpr milliseconds ping_period{20000};
+  static constexpr milliseconds pong_wait{60000};
+  static constexpr milliseconds write_wait{WriteMs};
+};
+using no_heartbeat = basic_no_heartbeat<>;
+
+/// Memory bounds. SendFrames: send queue capacity (fixed). MaxMessageBytes: default inbound
+/// message limit (0 = none). InboundFrames: received frames that may wait for a slow on_message
+/// before the client stops reading (TCP back-pressure) until the handler catches up.
+template <std::size_t SendFrames = 256, std::size_t MaxMessageBytes = std::size_t{1} << 20,
+          std::size_t InboundFrames = 1024>
+struct buffer_bounds {
+  static_assert(SendFrames >= limits::min_send_frames && SendFrames <= limits::max_send_frames,
+                "wspulse: the send buffer must hold [1, 4096] frames");
+  static_assert(MaxMessageBytes <= limits::max_message_bytes,
+                "wspulse: max_message_size must be in [0, 64 MiB] (0 = no limit)");
+  static_assert(InboundFrames >= 1, "wspulse: at least one inbound frame must be able to wait");
+
+  static constexpr std::size_t send_frames = SendFrames;
+  static constexpr std::size_t max_message_bytes = MaxMessageBytes;
+  static constexpr std::size_t inbound_frames = InboundFrames;
+};
+
+}  // namespace wspulse
