@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -210,6 +211,22 @@ TEST_SUITE("client") {
       CHECK(rec.drops().at(0).close_text == "server shutting down");
     }
   }
+
+#ifdef __linux__
+  TEST_CASE("a client runs two threads (I/O, callbacks) and close() joins them") {
+    test_server server;
+    auto threads = [] {
+      std::size_t n = 0;
+      for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) n += entry.exists() ? 1 : 0;
+      return n;
+    };
+    const std::size_t before = threads();
+    auto c = quiet_client::dial(server.url());  // an IP literal: no resolver thread either
+    CHECK(threads() == before + 2);
+    c.close();
+    CHECK(threads() == before);
+  }
+#endif
 
   TEST_CASE("send after close returns connection_closed; an empty client is inert") {
     test_server server;

@@ -92,6 +92,9 @@ class client_core final
     std::uint64_t transport{};   // message: the transport it came from
   };
 
+  std::error_code admission() const;         // why send() would refuse now, under mu_
+  std::error_code admission_locked() const;  // the same, mu_ held
+
   // --- I/O thread ---
   void begin_dial();
   void dial_failed(reason why);
@@ -126,7 +129,7 @@ class client_core final
   // --- callback thread ---
   void post_event(event e);
   void callback_loop();
-  void deliver(const event& e);
+  void deliver(const event& e, frame& scratch);
   void join_threads();
   template <class Fn, class... Args>
   void invoke(const char* which, const Fn& fn, const Args&... args);

@@ -1,10 +1,10 @@
-// wspulse_client — the bounded FIFO of encoded outbound frames. Fixed capacity: no
-// allocation for the slots after construction. A frame leaves only once its write completed.
-// Not synchronised: the client guards it with its mutex.
+// wspulse_client — the bounded FIFO of encoded outbound frames. Fixed capacity; the slots are
+// allocated at the first push (an idle client does not pay for them). A frame leaves only once
+// its write completed. Not synchronised: the client guards it with its mutex.
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <array>
+#include <memory>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -23,6 +23,7 @@ class send_queue {
 
   /// Precondition: !full().
   void push(std::string&& wire) {
+    if (!slots_) slots_ = std::make_unique<std::string[]>(Capacity);
     slots_[(head_ + size_) % Capacity] = std::move(wire);
     ++size_;
   }
@@ -39,7 +40,7 @@ class send_queue {
   }
 
  private:
-  std::array<std::string, Capacity> slots_{};
+  std::unique_ptr<std::string[]> slots_;
   std::size_t head_ = 0;
   std::size_t size_ = 0;
 };

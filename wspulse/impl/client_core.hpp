@@ -75,20 +75,33 @@ reason WSPULSE_CORE::run_first_dial() {
 
 WSPULSE_CORE_TEMPLATE
 std::error_code WSPULSE_CORE::send(const frame& f) {
+  if (std::error_code refused = admission()) return refused;  // before paying for an encode
   std::string wire;
   std::error_code ec;
-  opts_.codec().encode(f, wire, ec);  // on the caller's thread: errors return at once
+  opts_.codec().encode(f, wire, ec);  // on the caller's thread, outside the lock
   if (ec) return ec;
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (state_ == client_state::closing || state_ == client_state::closed) return errc::connection_closed;
-    if (queue_.full()) return errc::send_buffer_full;
+    if (std::error_code refused = admission_locked()) return refused;
     queue_.push(std::move(wire));
     wake = state_ == client_state::connected && !pump_posted_;
     pump_posted_ = pump_posted_ || wake;
   }
   if (wake) asio::post(io_, [this] { pump(); });
+  return {};
+}
+
+WSPULSE_CORE_TEMPLATE
+std::error_code WSPULSE_CORE::admission() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return admission_locked();
+}
+
+WSPULSE_CORE_TEMPLATE
+std::error_code WSPULSE_CORE::admission_locked() const {
+  if (state_ == client_state::closing || state_ == client_state::closed) return errc::connection_closed;
+  if (queue_.full()) return errc::send_buffer_full;
   return {};
 }
 
@@ -555,45 +568,50 @@ void WSPULSE_CORE::post_event(event e) {
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::callback_loop() {
+  std::deque<event> batch;  // taken under one lock: one wake-up serves every waiting event
+  frame scratch;            // reused by deliver(): decoding keeps the strings' capacity
   for (;;) {
-    event e;
-    bool resume = false;
     {
       std::unique_lock<std::mutex> lock(ev_mu_);
       ev_cv_.wait(lock, [this] { return !events_.empty(); });
-      e = std::move(events_.front());
-      events_.pop_front();
-      if (e.what == event::kind::message) {
-        --inbound_waiting_;
-        resume = resume_wanted_ && inbound_waiting_ <= Bounds::inbound_frames / 2;
-        resume_wanted_ = resume_wanted_ && !resume;
+      batch.swap(events_);
+    }
+    std::size_t delivered = 0;
+    for (event& e : batch) {
+      switch (e.what) {
+        case event::kind::message:
+          deliver(e, scratch);
+          ++delivered;
+          break;
+        case event::kind::drop:
+          invoke("on_transport_drop", opts_.drop_callback(), e.why);
+          break;
+        case event::kind::restore:
+          invoke("on_transport_restore", opts_.restore_callback());
+          break;
+        case event::kind::disconnect:
+          invoke("on_disconnect", opts_.disconnect_callback(), e.why);
+          done_promise_.set_value();
+          return;
+        case event::kind::stop:
+          done_promise_.set_value();
+          return;
       }
     }
-    if (resume) asio::post(io_, [this] { resume_reading(); });
-    switch (e.what) {
-      case event::kind::message:
-        deliver(e);
-        break;
-      case event::kind::drop:
-        invoke("on_transport_drop", opts_.drop_callback(), e.why);
-        break;
-      case event::kind::restore:
-        invoke("on_transport_restore", opts_.restore_callback());
-        break;
-      case event::kind::disconnect:
-        invoke("on_disconnect", opts_.disconnect_callback(), e.why);
-        done_promise_.set_value();
-        return;
-      case event::kind::stop:
-        done_promise_.set_value();
-        return;
+    batch.clear();
+    bool resume = false;
+    {
+      std::lock_guard<std::mutex> lock(ev_mu_);
+      inbound_waiting_ -= delivered;
+      resume = resume_wanted_ && inbound_waiting_ <= Bounds::inbound_frames / 2;
+      resume_wanted_ = resume_wanted_ && !resume;
     }
+    if (resume) asio::post(io_, [this] { resume_reading(); });
   }
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::deliver(const event& e) {
-  frame f;
+void WSPULSE_CORE::deliver(const event& e, frame& f) {
   std::error_code ec;
   opts_.codec().decode(e.data, f, ec);
   if (ec) {
