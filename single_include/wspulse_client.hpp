@@ -94,7 +94,7 @@ enum class errc {
   invalid_url,            ///< not a ws/wss/http/https URL, or malformed
   tls_unavailable,        ///< a wss:// URL on a build without WSPULSE_CLIENT_ENABLE_TLS
   // Beyond api.md's list (appended, so earlier values stay stable):
-  tls_handshake_failed,   ///< certificate or TLS protocol failure (see reason::detail)
+  tls_handshake_failed,  ///< certificate or TLS protocol failure (see reason::detail)
 };
 
 namespace detail {
@@ -1662,8 +1662,8 @@ template <unsigned MaxRetries = 0, std::int64_t BaseMs = 1000, std::int64_t MaxM
 struct full_jitter_backoff : exponential_backoff<MaxRetries, BaseMs, MaxMs> {
   template <class Rng>
   static milliseconds delay(unsigned attempt, milliseconds base, milliseconds max, Rng& rng) {
-    return milliseconds{detail::uniform_ms(
-        rng, 0, detail::backoff_ceiling_ms(attempt, base.count(), max.count()))};
+    return milliseconds{
+        detail::uniform_ms(rng, 0, detail::backoff_ceiling_ms(attempt, base.count(), max.count()))};
   }
 };
 
@@ -1676,7 +1676,8 @@ struct decorrelated_jitter_backoff : exponential_backoff<MaxRetries, BaseMs, Max
         attempt == 0 ? base.count()
                      : detail::backoff_ceiling_ms(attempt - 1, base.count(), max.count());
     const std::int64_t hi = prev > max.count() / 3 ? max.count() : prev * 3;
-    return milliseconds{detail::uniform_ms(rng, base.count(), hi < base.count() ? base.count() : hi)};
+    return milliseconds{
+        detail::uniform_ms(rng, base.count(), hi < base.count() ? base.count() : hi)};
   }
 };
 
@@ -1796,10 +1797,22 @@ class basic_options {
   using close_code_predicate = std::function<bool(std::uint16_t code)>;
   using reconnect_hook = std::function<void(std::string& url, header_list& headers)>;
 
-  basic_options& on_message(message_handler fn) { on_message_ = std::move(fn); return *this; }
-  basic_options& on_transport_drop(reason_handler fn) { on_drop_ = std::move(fn); return *this; }
-  basic_options& on_transport_restore(restore_handler fn) { on_restore_ = std::move(fn); return *this; }
-  basic_options& on_disconnect(reason_handler fn) { on_disconnect_ = std::move(fn); return *this; }
+  basic_options& on_message(message_handler fn) {
+    on_message_ = std::move(fn);
+    return *this;
+  }
+  basic_options& on_transport_drop(reason_handler fn) {
+    on_drop_ = std::move(fn);
+    return *this;
+  }
+  basic_options& on_transport_restore(restore_handler fn) {
+    on_restore_ = std::move(fn);
+    return *this;
+  }
+  basic_options& on_disconnect(reason_handler fn) {
+    on_disconnect_ = std::move(fn);
+    return *this;
+  }
 
   /// Reconnect after a drop with the Backoff policy's values.
   basic_options& auto_reconnect() {
@@ -1869,8 +1882,14 @@ class basic_options {
     return dial_headers(header_list(headers));
   }
 
-  basic_options& codec(Codec c) { codec_ = std::move(c); return *this; }
-  basic_options& logger(Logger l) { logger_ = std::move(l); return *this; }
+  basic_options& codec(Codec c) {
+    codec_ = std::move(c);
+    return *this;
+  }
+  basic_options& logger(Logger l) {
+    logger_ = std::move(l);
+    return *this;
+  }
 
   /// Beyond the Go client: stop reconnecting when a redial is refused with one of these statuses.
   basic_options& stop_on_http_status(std::vector<int> statuses) {
@@ -1890,9 +1909,15 @@ class basic_options {
   }
 
   /// CA bundle for wss:// (PEM). Default: the system's CAs.
-  basic_options& tls_ca_file(std::string path) { tls_ca_file_ = std::move(path); return *this; }
+  basic_options& tls_ca_file(std::string path) {
+    tls_ca_file_ = std::move(path);
+    return *this;
+  }
   /// Verify the server's certificate chain and host name (default true). Off only in development.
-  basic_options& tls_verify(bool on) { tls_verify_ = on; return *this; }
+  basic_options& tls_verify(bool on) {
+    tls_verify_ = on;
+    return *this;
+  }
 
   // Read access for the client (and for users who build options in one place).
   const message_handler& message_callback() const noexcept { return on_message_; }
@@ -2029,8 +2054,10 @@ class send_queue {
 
 // #include "wspulse/config.hpp"
 
+// clang-format off: one line per #error reads best in a compiler's output
 #ifndef ASIO_STANDALONE
-#error "wspulse_client uses standalone Asio: define ASIO_STANDALONE (e.g. -DASIO_STANDALONE, or link the wspulse::client target). Without it websocketpp silently switches to Boost.Asio."
+#error \
+    "wspulse_client uses standalone Asio: define ASIO_STANDALONE (e.g. -DASIO_STANDALONE, or link the wspulse::client target). Without it websocketpp silently switches to Boost.Asio."
 #endif
 
 #include <asio/version.hpp>
@@ -2038,12 +2065,15 @@ class send_queue {
 // websocketpp 0.8.x uses io_service, expires_from_now and resolver::query, which Asio 1.33
 // (Boost 1.87) removed.
 #if ASIO_VERSION >= 103300
-#error "wspulse_client: this Asio is too new for websocketpp 0.8.x (it removed io_service). Use Asio <= 1.32 (Debian 12: libasio-dev 1.22)."
+#error \
+    "wspulse_client: this Asio is too new for websocketpp 0.8.x (it removed io_service). Use Asio <= 1.32 (Debian 12: libasio-dev 1.22)."
 #endif
 
 #ifdef ASIO_NO_DEPRECATED
-#error "wspulse_client: do not define ASIO_NO_DEPRECATED; websocketpp 0.8.x needs Asio's deprecated io_service API."
+#error \
+    "wspulse_client: do not define ASIO_NO_DEPRECATED; websocketpp 0.8.x needs Asio's deprecated io_service API."
 #endif
+// clang-format on
 
 #include <websocketpp/client.hpp>
 #include <websocketpp/common/network.hpp>
@@ -2111,7 +2141,8 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   using write_handler = websocketpp::transport::write_handler;
   using read_handler = websocketpp::transport::read_handler;
 
-  observed_connection(bool is_server, const websocketpp::lib::shared_ptr<typename config::alog_type>& alog,
+  observed_connection(bool is_server,
+                      const websocketpp::lib::shared_ptr<typename config::alog_type>& alog,
                       const websocketpp::lib::shared_ptr<typename config::elog_type>& elog)
       : base(is_server, alog, elog) {}
 
@@ -2152,14 +2183,14 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
                            read_handler handler) {
     if (read_pending_) return;
     read_pending_ = true;
-    base::async_read_at_least(
-        num_bytes, buf, len,
-        [this, self = this->get_shared(), handler = std::move(handler)](const std::error_code& ec,
-                                                                        std::size_t n) {
-          read_pending_ = false;
-          if (n > 0 && observer_ != nullptr) observer_->on_bytes_read(transport_);
-          handler(ec, n);
-        });
+    base::async_read_at_least(num_bytes, buf, len,
+                              [this, self = this->get_shared(), handler = std::move(handler)](
+                                  const std::error_code& ec, std::size_t n) {
+                                read_pending_ = false;
+                                if (n > 0 && observer_ != nullptr)
+                                  observer_->on_bytes_read(transport_);
+                                handler(ec, n);
+                              });
   }
 
  private:
@@ -2214,8 +2245,10 @@ class masking_key_source {
     std::size_t filled = 0;
     while (filled < sizeof(keys_)) {
       const ssize_t n = ::getrandom(out + filled, sizeof(keys_) - filled, 0);
-      if (n > 0) filled += static_cast<std::size_t>(n);
-      else if (errno != EINTR) break;
+      if (n > 0)
+        filled += static_cast<std::size_t>(n);
+      else if (errno != EINTR)
+        break;
     }
     if (filled == sizeof(keys_)) {
       next_ = 0;
@@ -2275,7 +2308,8 @@ struct observed_client_config : websocketpp::config::core_client {
   using transport_type = observed_endpoint<transport_config>;
 };
 
-using plain_client_config = observed_client_config<websocketpp::transport::asio::basic_socket::endpoint>;
+using plain_client_config =
+    observed_client_config<websocketpp::transport::asio::basic_socket::endpoint>;
 using plain_endpoint = websocketpp::client<plain_client_config>;
 
 }  // namespace detail
@@ -2305,7 +2339,8 @@ namespace detail {
 
 inline bool is_ip_literal(const std::string& host) {
   std::error_code ec;
-  const std::string bare = host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+  const std::string bare =
+      host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
   asio::ip::make_address(bare, ec);
   return !ec;
 }
@@ -2363,7 +2398,8 @@ inline std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& h
     ctx->load_verify_file(ca_file);  // throws std::system_error for a missing or bad file
   }
   ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
-  const std::string bare = host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+  const std::string bare =
+      host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
   ctx->set_verify_callback([check = asio::ssl::host_name_verification(bare), failure](
                                bool preverified, asio::ssl::verify_context& vc) {
     const bool ok = check(preverified, vc);
@@ -2474,11 +2510,10 @@ class core_interface {
 };
 
 template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Endpoint>
-class client_core final
-    : public core_interface,
-      public transport_observer,
-      public std::enable_shared_from_this<
-          client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>> {
+class client_core final : public core_interface,
+                          public transport_observer,
+                          public std::enable_shared_from_this<
+                              client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>> {
  public:
   using options_type = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
 
@@ -2503,9 +2538,9 @@ class client_core final
 
   struct event {
     enum class kind : std::uint8_t { message, drop, restore, disconnect, stop } what;
-    std::string data;            // message: the raw bytes
-    reason why;                  // drop / disconnect
-    std::uint64_t transport{};   // message: the transport it came from
+    std::string data;           // message: the raw bytes
+    reason why;                 // drop / disconnect
+    std::uint64_t transport{};  // message: the transport it came from
   };
 
   std::error_code admission() const;         // why send() would refuse now, under mu_
@@ -2594,9 +2629,9 @@ class client_core final
   bool finished_ = false;
   bool reading_paused_ = false;
   bool has_local_cause_ = false;
-  reason local_cause_;           // why this client ended the transport (empty = close())
+  reason local_cause_;                // why this client ended the transport (empty = close())
   std::uint16_t lib_close_code_ = 0;  // a close websocketpp started itself (1009, 1002, 1007)
-  std::size_t handed_ = 0;       // queue_ frames handed to websocketpp, write not yet complete
+  std::size_t handed_ = 0;            // queue_ frames handed to websocketpp, write not yet complete
   bool write_in_flight_ = false;
   bool write_timer_armed_ = false;
   clock::time_point write_started_{};
@@ -2679,7 +2714,8 @@ reason WSPULSE_CORE::run_first_dial() {
         io_.run();
         return;
       } catch (const std::exception& ex) {  // a user hook or a dependency threw: keep serving
-        if (logs(log_level::error)) logger().log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
+        if (logs(log_level::error))
+          logger().log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
       }
     }
   });
@@ -2721,7 +2757,8 @@ std::error_code WSPULSE_CORE::admission() const {
 
 WSPULSE_CORE_TEMPLATE
 std::error_code WSPULSE_CORE::admission_locked() const {
-  if (state_ == client_state::closing || state_ == client_state::closed) return errc::connection_closed;
+  if (state_ == client_state::closing || state_ == client_state::closed)
+    return errc::connection_closed;
   if (queue_.full()) return errc::send_buffer_full;
   return {};
 }
@@ -2781,7 +2818,7 @@ void WSPULSE_CORE::begin_dial() {
 #endif
   for (const auto& [name, value] : headers_) con_->append_header(name, value);
   con_->set_max_message_size(opts_.max_message_size() == 0 ? std::numeric_limits<std::size_t>::max()
-                                                          : opts_.max_message_size());
+                                                           : opts_.max_message_size());
   // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
   con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl) {
     std::error_code ignored;
@@ -2790,9 +2827,10 @@ void WSPULSE_CORE::begin_dial() {
   con_->set_open_handler([this, id](websocketpp::connection_hdl) { on_open(id); });
   con_->set_fail_handler([this, id](websocketpp::connection_hdl) { on_fail(id); });
   con_->set_close_handler([this, id](websocketpp::connection_hdl) { on_close(id); });
-  con_->set_message_handler([this, id](websocketpp::connection_hdl, typename Endpoint::message_ptr msg) {
-    on_message(id, std::move(msg->get_raw_payload()));
-  });
+  con_->set_message_handler(
+      [this, id](websocketpp::connection_hdl, typename Endpoint::message_ptr msg) {
+        on_message(id, std::move(msg->get_raw_payload()));
+      });
   dial_timer_.expires_after(opts_.handshake_timeout());
   dial_timer_.async_wait([this, id](const std::error_code& timer_ec) {
     if (timer_ec || !is_current(id) || open_) return;
@@ -2810,11 +2848,14 @@ void WSPULSE_CORE::on_open(std::uint64_t id) {
   attempt_ = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (state_ != client_state::closing && state_ != client_state::closed) state_ = client_state::connected;
+    if (state_ != client_state::closing && state_ != client_state::closed)
+      state_ = client_state::connected;
   }
   connected_.store(true, std::memory_order_release);
   start_heartbeat();
-  if (logs(log_level::info)) logger().log(log_level::info, ever_opened_ ? "transport restored" : "connected", {{"url", log_url_}});
+  if (logs(log_level::info))
+    logger().log(log_level::info, ever_opened_ ? "transport restored" : "connected",
+                 {{"url", log_url_}});
   if (!ever_opened_) {
     ever_opened_ = true;
     first_dial_.set_value(reason{});
@@ -2847,13 +2888,16 @@ reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
   }
   reason why(errc::connection_lost);
   if constexpr (secure) {
-    if (!tls_failure_->empty() || con->get_ec() == websocketpp::transport::asio::socket::make_error_code(websocketpp::transport::asio::socket::error::tls_handshake_failed)) {
+    if (!tls_failure_->empty() ||
+        con->get_ec() == websocketpp::transport::asio::socket::make_error_code(
+                             websocketpp::transport::asio::socket::error::tls_handshake_failed)) {
       why.code = errc::tls_handshake_failed;
       why.detail = tls_failure_->empty() ? con->get_transport_ec().message() : *tls_failure_;
       return why;
     }
   }
-  why.detail = con->get_transport_ec() ? con->get_transport_ec().message() : con->get_ec().message();
+  why.detail =
+      con->get_transport_ec() ? con->get_transport_ec().message() : con->get_ec().message();
   return why;
 }
 
@@ -2873,7 +2917,9 @@ void WSPULSE_CORE::dial_failed(reason why) {
   }
   if (closing_) return finish(reason{});
   ++attempt_;
-  if (logs(log_level::warn)) logger().log(log_level::warn, "reconnect attempt failed", {{"url", log_url_}, {"attempt", attempt_}, {"reason", why.message()}});
+  if (logs(log_level::warn))
+    logger().log(log_level::warn, "reconnect attempt failed",
+                 {{"url", log_url_}, {"attempt", attempt_}, {"reason", why.message()}});
   const auto& stops = opts_.stop_http_statuses();
   if (why.http_status != 0 && std::find(stops.begin(), stops.end(), why.http_status) != stops.end())
     return finish(std::move(why));
@@ -2890,10 +2936,14 @@ void WSPULSE_CORE::schedule_redial() {
   if constexpr (Backoff::enabled) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (state_ == client_state::connected || state_ == client_state::connecting) state_ = client_state::reconnecting;
+      if (state_ == client_state::connected || state_ == client_state::connecting)
+        state_ = client_state::reconnecting;
     }
-    const milliseconds delay = Backoff::delay(attempt_, opts_.base_delay(), opts_.max_delay(), rng_);
-    if (logs(log_level::info)) logger().log(log_level::info, "reconnecting", {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
+    const milliseconds delay =
+        Backoff::delay(attempt_, opts_.base_delay(), opts_.max_delay(), rng_);
+    if (logs(log_level::info))
+      logger().log(log_level::info, "reconnecting",
+                   {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
     backoff_timer_.expires_after(delay);
     backoff_timer_.async_wait([this](const std::error_code& ec) {
       if (ec || closing_ || finished_) return;
@@ -2902,7 +2952,8 @@ void WSPULSE_CORE::schedule_redial() {
         try {
           hook(next_url, headers_);
         } catch (const std::exception& ex) {
-          if (logs(log_level::error)) logger().log(log_level::error, "before_reconnect threw", {{"what", ex.what()}});
+          if (logs(log_level::error))
+            logger().log(log_level::error, "before_reconnect threw", {{"what", ex.what()}});
         }
         dial_url normalized;
         if (normalize_url(next_url, normalized) || normalized.secure != url_.secure) {
@@ -2981,7 +3032,8 @@ void WSPULSE_CORE::arm_write_deadline(clock::time_point at) {
     if (!is_current(id) || !open_ || !write_in_flight_) return;
     const clock::time_point deadline = write_started_ + opts_.write_wait();
     if (clock::now() < deadline) return arm_write_deadline(deadline);
-    if (logs(log_level::warn)) logger().log(log_level::warn, "write timed out", {{"url", log_url_}});
+    if (logs(log_level::warn))
+      logger().log(log_level::warn, "write timed out", {{"url", log_url_}});
     drop_transport(errc::write_timeout);
   });
 }
@@ -3015,7 +3067,8 @@ void WSPULSE_CORE::check_liveness() {
   if (reading_paused_) last_read_ = now;  // not reading on purpose: silence proves nothing
   const clock::time_point deadline = last_read_ + opts_.pong_wait();
   if (now >= deadline) {
-    if (logs(log_level::warn)) logger().log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
+    if (logs(log_level::warn))
+      logger().log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
     return drop_transport(errc::heartbeat_timeout);
   }
   live_timer_.expires_at(deadline);
@@ -3090,7 +3143,7 @@ void WSPULSE_CORE::begin_close() {
   closing_ = true;
   backoff_timer_.cancel();
   if (!con_) return finish(reason{});  // waiting to redial
-  if (!open_) {                         // a redial in flight
+  if (!open_) {                        // a redial in flight
     dial_timer_.cancel();
     abandon_connection();
     return finish(reason{});
@@ -3119,7 +3172,8 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   handed_ = 0;  // frames whose write did not complete are written again on the next transport
   stop_timers();
   const log_level level = cause ? log_level::warn : log_level::info;
-  if (logs(level)) logger().log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
+  if (logs(level))
+    logger().log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
   reason after = cause;
   post_event({event::kind::drop, {}, std::move(cause), id});
   if (closing_) return finish(reason{});
@@ -3159,7 +3213,8 @@ void WSPULSE_CORE::finish(reason why) {
   backoff_timer_.cancel();
   dial_timer_.cancel();
   if (con_) abandon_connection();
-  if (logs(log_level::info)) logger().log(log_level::info, "client closed", {{"url", log_url_}, {"reason", why.message()}});
+  if (logs(log_level::info))
+    logger().log(log_level::info, "client closed", {{"url", log_url_}, {"reason", why.message()}});
   post_event({event::kind::disconnect, {}, std::move(why), 0});
   io_.stop();  // nothing more runs here; what is still pending dies with io_
 }
@@ -3204,19 +3259,13 @@ void WSPULSE_CORE::callback_loop() {
           deliver(e, scratch);
           ++delivered;
           break;
-        case event::kind::drop:
-          invoke("on_transport_drop", opts_.drop_callback(), e.why);
-          break;
-        case event::kind::restore:
-          invoke("on_transport_restore", opts_.restore_callback());
-          break;
+        case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); break;
+        case event::kind::restore: invoke("on_transport_restore", opts_.restore_callback()); break;
         case event::kind::disconnect:
           invoke("on_disconnect", opts_.disconnect_callback(), e.why);
           done_promise_.set_value();
           return;
-        case event::kind::stop:
-          done_promise_.set_value();
-          return;
+        case event::kind::stop: done_promise_.set_value(); return;
       }
     }
     batch.clear();
@@ -3236,7 +3285,9 @@ void WSPULSE_CORE::deliver(const event& e, frame& f) {
   std::error_code ec;
   opts_.codec().decode(e.data, f, ec);
   if (ec) {
-    if (logs(log_level::warn)) logger().log(log_level::warn, "dropping undecodable message", {{"url", log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
+    if (logs(log_level::warn))
+      logger().log(log_level::warn, "dropping undecodable message",
+                   {{"url", log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
     return;
   }
   const auto& fn = opts_.message_callback();
@@ -3245,9 +3296,12 @@ void WSPULSE_CORE::deliver(const event& e, frame& f) {
     fn(f);
     return;
   } catch (const std::exception& ex) {
-    if (logs(log_level::error)) logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", ex.what()}});
+    if (logs(log_level::error))
+      logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", ex.what()}});
   } catch (...) {
-    if (logs(log_level::error)) logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", "unknown exception"}});
+    if (logs(log_level::error))
+      logger().log(log_level::error, "on_message threw",
+                   {{"url", log_url_}, {"what", "unknown exception"}});
   }
   // Like the Go client's panic recovery: the transport is dropped, the process survives.
   asio::post(io_, [this, id = e.transport] {
@@ -3262,9 +3316,12 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) 
   try {
     fn(args...);
   } catch (const std::exception& ex) {
-    if (logs(log_level::error)) logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
+    if (logs(log_level::error))
+      logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
   } catch (...) {
-    if (logs(log_level::error)) logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", "unknown exception"}});
+    if (logs(log_level::error))
+      logger().log(log_level::error, "callback threw",
+                   {{"callback", which}, {"what", "unknown exception"}});
   }
 }
 
@@ -3567,7 +3624,8 @@ class router {
 
  private:
   static void require(const handler& h, const char* what) {
-    if (!h) throw std::invalid_argument(std::string("wspulse: router ") + what + " must not be empty");
+    if (!h)
+      throw std::invalid_argument(std::string("wspulse: router ") + what + " must not be empty");
   }
 
   std::vector<handler> middleware_;

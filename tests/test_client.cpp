@@ -118,11 +118,13 @@ TEST_SUITE("client") {
     };
     for (const frame& f : sent) REQUIRE(c.send(f) == std::error_code{});
     const int more = 200;
-    for (int i = 0; i < more; ++i) REQUIRE(c.send({"", "seq", payload_text(i)}) == std::error_code{});
+    for (int i = 0; i < more; ++i)
+      REQUIRE(c.send({"", "seq", payload_text(i)}) == std::error_code{});
     REQUIRE(rec.wait_frames(sent.size() + more));
     const auto got = rec.frames();
     for (std::size_t i = 0; i < sent.size(); ++i) CHECK(got[i] == sent[i]);
-    for (int i = 0; i < more; ++i) CHECK(got[sent.size() + static_cast<std::size_t>(i)].payload == payload_text(i));
+    for (int i = 0; i < more; ++i)
+      CHECK(got[sent.size() + static_cast<std::size_t>(i)].payload == payload_text(i));
   }
 
   TEST_CASE("rooms are isolated; query and dial headers reach the server unchanged") {
@@ -159,7 +161,9 @@ TEST_SUITE("client") {
     CHECK(header("X-Trace") == "t-1");
   }
 
-  TEST_CASE("server drops the TCP connection, reconnect off: drop(cause) then disconnect(connection_lost)") {
+  TEST_CASE(
+      "server drops the TCP connection, reconnect off: drop(cause) then "
+      "disconnect(connection_lost)") {
     test_server server;
     recorder rec;
     quiet_options opts;
@@ -217,7 +221,8 @@ TEST_SUITE("client") {
     test_server server;
     auto threads = [] {
       std::size_t n = 0;
-      for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) n += entry.exists() ? 1 : 0;
+      for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
+        n += entry.exists() ? 1 : 0;
       return n;
     };
     const std::size_t before = threads();
@@ -336,7 +341,8 @@ TEST_SUITE("client") {
 
   TEST_CASE("dial errors before any network activity") {
     reason why;
-    for (const char* url : {"ftp://127.0.0.1/ws", "127.0.0.1:80/ws", "", "ws://", "ws:///path", "ws://h st/"}) {
+    for (const char* url :
+         {"ftp://127.0.0.1/ws", "127.0.0.1:80/ws", "", "ws://", "ws:///path", "ws://h st/"}) {
       CAPTURE(url);
       auto c = quiet_client::dial(url, {}, why);
       CHECK_FALSE(c);
@@ -363,7 +369,8 @@ TEST_SUITE("client") {
     opts.handshake_timeout(300ms);
     const auto start = std::chrono::steady_clock::now();
     reason why;
-    auto c = quiet_client::dial("ws://127.0.0.1:" + std::to_string(listener.port()) + "/ws", opts, why);
+    auto c =
+        quiet_client::dial("ws://127.0.0.1:" + std::to_string(listener.port()) + "/ws", opts, why);
     const auto took = std::chrono::steady_clock::now() - start;
     CHECK_FALSE(c);
     CHECK(why.code == errc::handshake_timeout);
@@ -380,7 +387,8 @@ TEST_SUITE("client") {
     REQUIRE(server_knows(server, "big"));
     REQUIRE(server.send("big", R"({"event":"small","payload":1})"));
     REQUIRE(rec.wait_frames(1));
-    REQUIRE(server.send("big", "{\"event\":\"huge\",\"payload\":\"" + std::string(4096, 'x') + "\"}"));
+    REQUIRE(
+        server.send("big", "{\"event\":\"huge\",\"payload\":\"" + std::string(4096, 'x') + "\"}"));
     REQUIRE(rec.wait_disconnect());
     CHECK(rec.drops().at(0).code == errc::message_too_big);
     CHECK(rec.drops().at(0).close_code == 0);  // we closed: never looks like a server close
@@ -419,7 +427,8 @@ TEST_SUITE("client") {
     quiet_options opts;
     auto c = quiet_client::dial(server.url("/ws?id=slow"), rec.attach(opts));
     REQUIRE(c.send({"", "block", ""}) == std::error_code{});
-    for (int i = 0; i < 50; ++i) REQUIRE(c.send({"", "after", std::to_string(i)}) == std::error_code{});
+    for (int i = 0; i < 50; ++i)
+      REQUIRE(c.send({"", "after", std::to_string(i)}) == std::error_code{});
     REQUIRE(wait_until([&] { return blocked_done.load(); }, 10s));
     REQUIRE(rec.wait_frames(51));
     CHECK(rec.drops().empty());
@@ -433,17 +442,17 @@ TEST_SUITE("client") {
                                                wspulse::buffer_bounds<256, 1 << 20, 4>>;
     recorder rec;
     std::atomic<bool> release{false};
-    rec.on_message_hook = [&](const frame&) {
-      wait_until([&] { return release.load(); }, 10s);
-    };
+    rec.on_message_hook = [&](const frame&) { wait_until([&] { return release.load(); }, 10s); };
     tight_client::options opts;
     auto c = tight_client::dial(server.url("/ws?id=bp"), rec.attach(opts));
     REQUIRE(server_knows(server, "bp"));
-    for (int i = 0; i < 300; ++i) REQUIRE(server.send("bp", "{\"payload\":" + std::to_string(i) + "}"));
+    for (int i = 0; i < 300; ++i)
+      REQUIRE(server.send("bp", "{\"payload\":" + std::to_string(i) + "}"));
     release = true;
     REQUIRE(rec.wait_frames(300, 10s));
     const auto got = rec.frames();
-    for (int i = 0; i < 300; ++i) CHECK(got[static_cast<std::size_t>(i)].payload == std::to_string(i));
+    for (int i = 0; i < 300; ++i)
+      CHECK(got[static_cast<std::size_t>(i)].payload == std::to_string(i));
   }
 
   TEST_CASE("reading resumes cleanly when nothing arrived during the pause") {
@@ -461,14 +470,17 @@ TEST_SUITE("client") {
     REQUIRE(server_knows(server, "pr"));
     for (int round = 0; round < 5; ++round) {
       release = false;
-      for (int i = 0; i < 4; ++i) REQUIRE(server.send("pr", "{\"payload\":" + std::to_string(round * 4 + i) + "}"));
+      for (int i = 0; i < 4; ++i)
+        REQUIRE(server.send("pr", "{\"payload\":" + std::to_string(round * 4 + i) + "}"));
       release = true;  // the handler drains; reading resumes with no data on the wire
       REQUIRE(rec.wait_frames(static_cast<std::size_t>(round * 4 + 4)));
     }
-    for (int i = 20; i < 120; ++i) REQUIRE(server.send("pr", "{\"payload\":" + std::to_string(i) + "}"));
+    for (int i = 20; i < 120; ++i)
+      REQUIRE(server.send("pr", "{\"payload\":" + std::to_string(i) + "}"));
     REQUIRE(rec.wait_frames(120));
     const auto got = rec.frames();
-    for (int i = 0; i < 120; ++i) CHECK(got[static_cast<std::size_t>(i)].payload == std::to_string(i));
+    for (int i = 0; i < 120; ++i)
+      CHECK(got[static_cast<std::size_t>(i)].payload == std::to_string(i));
     CHECK(rec.drops().empty());
   }
 
@@ -497,9 +509,11 @@ TEST_SUITE("client") {
       std::unique_ptr<quiet_client> c;
       std::atomic<int> replies{0};
       rec.on_message_hook = [&](const frame& f) {
-        if (f.event == "ping" && c) replies += c->send({"", "pong", "1"}) == std::error_code{} ? 1 : 0;
+        if (f.event == "ping" && c)
+          replies += c->send({"", "pong", "1"}) == std::error_code{} ? 1 : 0;
       };
-      c = std::make_unique<quiet_client>(quiet_client::dial(server.url("/ws?id=s1"), rec.attach(opts)));
+      c = std::make_unique<quiet_client>(
+          quiet_client::dial(server.url("/ws?id=s1"), rec.attach(opts)));
       REQUIRE(c->send({"", "ping", "1"}) == std::error_code{});
       REQUIRE(rec.wait_frames(2));
       CHECK(replies == 1);
@@ -621,13 +635,15 @@ TEST_SUITE("client reconnect") {
     REQUIRE(server_knows(server, "q1"));
     server.shutdown();  // 1001 now, 503 for every redial until restart
     REQUIRE(rec.wait_drops(1));
-    for (int i = 0; i < 8; ++i) REQUIRE(c.send({"", "queued", std::to_string(i)}) == std::error_code{});
+    for (int i = 0; i < 8; ++i)
+      REQUIRE(c.send({"", "queued", std::to_string(i)}) == std::error_code{});
     CHECK(c.send({"", "queued", "8"}) == errc::send_buffer_full);
     server.restart();
     REQUIRE(rec.wait_event_count("restore", 1));
     REQUIRE(rec.wait_frames(8));
     const auto got = rec.frames();
-    for (int i = 0; i < 8; ++i) CHECK(got[static_cast<std::size_t>(i)].payload == std::to_string(i));
+    for (int i = 0; i < 8; ++i)
+      CHECK(got[static_cast<std::size_t>(i)].payload == std::to_string(i));
     const auto events = rec.events();
     CHECK(events.at(0) == "drop");
     CHECK(events.at(1) == "restore");  // restore comes before any message of the new transport
@@ -708,8 +724,8 @@ TEST_SUITE("client options") {
     CHECK(o.handshake_timeout() == 10s);
     CHECK_FALSE(o.reconnect_enabled());
     wspulse::basic_options<wspulse::json_codec, wspulse::null_logger,
-                           wspulse::exponential_backoff<5, 200, 800>, wspulse::heartbeat<1000, 3000, 500>,
-                           wspulse::buffer_bounds<16, 4096>>
+                           wspulse::exponential_backoff<5, 200, 800>,
+                           wspulse::heartbeat<1000, 3000, 500>, wspulse::buffer_bounds<16, 4096>>
         p;
     CHECK(p.ping_period() == 1s);
     CHECK(p.pong_wait() == 3s);

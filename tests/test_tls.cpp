@@ -35,9 +35,11 @@ std::string tests_dir() {
 
 // A self-signed certificate for `san` (e.g. "DNS:localhost,IP:127.0.0.1") in dir/name.{crt,key}.
 bool make_cert(const std::filesystem::path& dir, const std::string& name, const std::string& san) {
-  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=wspulse-test -addext subjectAltName=" +
-                          san + " -keyout " + (dir / (name + ".key")).string() + " -out " +
-                          (dir / (name + ".crt")).string() + " >/dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
+      "/CN=wspulse-test -addext subjectAltName=" +
+      san + " -keyout " + (dir / (name + ".key")).string() + " -out " +
+      (dir / (name + ".crt")).string() + " >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
 }
 

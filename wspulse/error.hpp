@@ -32,7 +32,7 @@ enum class errc {
   invalid_url,            ///< not a ws/wss/http/https URL, or malformed
   tls_unavailable,        ///< a wss:// URL on a build without WSPULSE_CLIENT_ENABLE_TLS
   // Beyond api.md's list (appended, so earlier values stay stable):
-  tls_handshake_failed,   ///< certificate or TLS protocol failure (see reason::detail)
+  tls_handshake_failed,  ///< certificate or TLS protocol failure (see reason::detail)
 };
 
 namespace detail {

@@ -54,10 +54,22 @@ class basic_options {
   using close_code_predicate = std::function<bool(std::uint16_t code)>;
   using reconnect_hook = std::function<void(std::string& url, header_list& headers)>;
 
-  basic_options& on_message(message_handler fn) { on_message_ = std::move(fn); return *this; }
-  basic_options& on_transport_drop(reason_handler fn) { on_drop_ = std::move(fn); return *this; }
-  basic_options& on_transport_restore(restore_handler fn) { on_restore_ = std::move(fn); return *this; }
-  basic_options& on_disconnect(reason_handler fn) { on_disconnect_ = std::move(fn); return *this; }
+  basic_options& on_message(message_handler fn) {
+    on_message_ = std::move(fn);
+    return *this;
+  }
+  basic_options& on_transport_drop(reason_handler fn) {
+    on_drop_ = std::move(fn);
+    return *this;
+  }
+  basic_options& on_transport_restore(restore_handler fn) {
+    on_restore_ = std::move(fn);
+    return *this;
+  }
+  basic_options& on_disconnect(reason_handler fn) {
+    on_disconnect_ = std::move(fn);
+    return *this;
+  }
 
   /// Reconnect after a drop with the Backoff policy's values.
   basic_options& auto_reconnect() {
@@ -127,8 +139,14 @@ class basic_options {
     return dial_headers(header_list(headers));
   }
 
-  basic_options& codec(Codec c) { codec_ = std::move(c); return *this; }
-  basic_options& logger(Logger l) { logger_ = std::move(l); return *this; }
+  basic_options& codec(Codec c) {
+    codec_ = std::move(c);
+    return *this;
+  }
+  basic_options& logger(Logger l) {
+    logger_ = std::move(l);
+    return *this;
+  }
 
   /// Beyond the Go client: stop reconnecting when a redial is refused with one of these statuses.
   basic_options& stop_on_http_status(std::vector<int> statuses) {
@@ -148,9 +166,15 @@ class basic_options {
   }
 
   /// CA bundle for wss:// (PEM). Default: the system's CAs.
-  basic_options& tls_ca_file(std::string path) { tls_ca_file_ = std::move(path); return *this; }
+  basic_options& tls_ca_file(std::string path) {
+    tls_ca_file_ = std::move(path);
+    return *this;
+  }
   /// Verify the server's certificate chain and host name (default true). Off only in development.
-  basic_options& tls_verify(bool on) { tls_verify_ = on; return *this; }
+  basic_options& tls_verify(bool on) {
+    tls_verify_ = on;
+    return *this;
+  }
 
   // Read access for the client (and for users who build options in one place).
   const message_handler& message_callback() const noexcept { return on_message_; }

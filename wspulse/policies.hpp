@@ -73,8 +73,8 @@ template <unsigned MaxRetries = 0, std::int64_t BaseMs = 1000, std::int64_t MaxM
 struct full_jitter_backoff : exponential_backoff<MaxRetries, BaseMs, MaxMs> {
   template <class Rng>
   static milliseconds delay(unsigned attempt, milliseconds base, milliseconds max, Rng& rng) {
-    return milliseconds{detail::uniform_ms(
-        rng, 0, detail::backoff_ceiling_ms(attempt, base.count(), max.count()))};
+    return milliseconds{
+        detail::uniform_ms(rng, 0, detail::backoff_ceiling_ms(attempt, base.count(), max.count()))};
   }
 };
 
@@ -87,7 +87,8 @@ struct decorrelated_jitter_backoff : exponential_backoff<MaxRetries, BaseMs, Max
         attempt == 0 ? base.count()
                      : detail::backoff_ceiling_ms(attempt - 1, base.count(), max.count());
     const std::int64_t hi = prev > max.count() / 3 ? max.count() : prev * 3;
-    return milliseconds{detail::uniform_ms(rng, base.count(), hi < base.count() ? base.count() : hi)};
+    return milliseconds{
+        detail::uniform_ms(rng, base.count(), hi < base.count() ? base.count() : hi)};
   }
 };
 

@@ -127,7 +127,8 @@ class router {
 
  private:
   static void require(const handler& h, const char* what) {
-    if (!h) throw std::invalid_argument(std::string("wspulse: router ") + what + " must not be empty");
+    if (!h)
+      throw std::invalid_argument(std::string("wspulse: router ") + what + " must not be empty");
   }
 
   std::vector<handler> middleware_;

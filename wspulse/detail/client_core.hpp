@@ -58,11 +58,10 @@ class core_interface {
 };
 
 template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Endpoint>
-class client_core final
-    : public core_interface,
-      public transport_observer,
-      public std::enable_shared_from_this<
-          client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>> {
+class client_core final : public core_interface,
+                          public transport_observer,
+                          public std::enable_shared_from_this<
+                              client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>> {
  public:
   using options_type = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
 
@@ -87,9 +86,9 @@ class client_core final
 
   struct event {
     enum class kind : std::uint8_t { message, drop, restore, disconnect, stop } what;
-    std::string data;            // message: the raw bytes
-    reason why;                  // drop / disconnect
-    std::uint64_t transport{};   // message: the transport it came from
+    std::string data;           // message: the raw bytes
+    reason why;                 // drop / disconnect
+    std::uint64_t transport{};  // message: the transport it came from
   };
 
   std::error_code admission() const;         // why send() would refuse now, under mu_
@@ -178,9 +177,9 @@ class client_core final
   bool finished_ = false;
   bool reading_paused_ = false;
   bool has_local_cause_ = false;
-  reason local_cause_;           // why this client ended the transport (empty = close())
+  reason local_cause_;                // why this client ended the transport (empty = close())
   std::uint16_t lib_close_code_ = 0;  // a close websocketpp started itself (1009, 1002, 1007)
-  std::size_t handed_ = 0;       // queue_ frames handed to websocketpp, write not yet complete
+  std::size_t handed_ = 0;            // queue_ frames handed to websocketpp, write not yet complete
   bool write_in_flight_ = false;
   bool write_timer_armed_ = false;
   clock::time_point write_started_{};

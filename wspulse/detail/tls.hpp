@@ -23,7 +23,8 @@ namespace detail {
 
 inline bool is_ip_literal(const std::string& host) {
   std::error_code ec;
-  const std::string bare = host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+  const std::string bare =
+      host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
   asio::ip::make_address(bare, ec);
   return !ec;
 }
@@ -81,7 +82,8 @@ inline std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& h
     ctx->load_verify_file(ca_file);  // throws std::system_error for a missing or bad file
   }
   ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
-  const std::string bare = host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+  const std::string bare =
+      host.size() > 1 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
   ctx->set_verify_callback([check = asio::ssl::host_name_verification(bare), failure](
                                bool preverified, asio::ssl::verify_context& vc) {
     const bool ok = check(preverified, vc);

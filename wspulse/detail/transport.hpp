@@ -74,7 +74,8 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   using write_handler = websocketpp::transport::write_handler;
   using read_handler = websocketpp::transport::read_handler;
 
-  observed_connection(bool is_server, const websocketpp::lib::shared_ptr<typename config::alog_type>& alog,
+  observed_connection(bool is_server,
+                      const websocketpp::lib::shared_ptr<typename config::alog_type>& alog,
                       const websocketpp::lib::shared_ptr<typename config::elog_type>& elog)
       : base(is_server, alog, elog) {}
 
@@ -115,14 +116,14 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
                            read_handler handler) {
     if (read_pending_) return;
     read_pending_ = true;
-    base::async_read_at_least(
-        num_bytes, buf, len,
-        [this, self = this->get_shared(), handler = std::move(handler)](const std::error_code& ec,
-                                                                        std::size_t n) {
-          read_pending_ = false;
-          if (n > 0 && observer_ != nullptr) observer_->on_bytes_read(transport_);
-          handler(ec, n);
-        });
+    base::async_read_at_least(num_bytes, buf, len,
+                              [this, self = this->get_shared(), handler = std::move(handler)](
+                                  const std::error_code& ec, std::size_t n) {
+                                read_pending_ = false;
+                                if (n > 0 && observer_ != nullptr)
+                                  observer_->on_bytes_read(transport_);
+                                handler(ec, n);
+                              });
   }
 
  private:
@@ -177,8 +178,10 @@ class masking_key_source {
     std::size_t filled = 0;
     while (filled < sizeof(keys_)) {
       const ssize_t n = ::getrandom(out + filled, sizeof(keys_) - filled, 0);
-      if (n > 0) filled += static_cast<std::size_t>(n);
-      else if (errno != EINTR) break;
+      if (n > 0)
+        filled += static_cast<std::size_t>(n);
+      else if (errno != EINTR)
+        break;
     }
     if (filled == sizeof(keys_)) {
       next_ = 0;
@@ -238,7 +241,8 @@ struct observed_client_config : websocketpp::config::core_client {
   using transport_type = observed_endpoint<transport_config>;
 };
 
-using plain_client_config = observed_client_config<websocketpp::transport::asio::basic_socket::endpoint>;
+using plain_client_config =
+    observed_client_config<websocketpp::transport::asio::basic_socket::endpoint>;
 using plain_endpoint = websocketpp::client<plain_client_config>;
 
 }  // namespace detail

@@ -58,7 +58,8 @@ reason WSPULSE_CORE::run_first_dial() {
         io_.run();
         return;
       } catch (const std::exception& ex) {  // a user hook or a dependency threw: keep serving
-        if (logs(log_level::error)) logger().log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
+        if (logs(log_level::error))
+          logger().log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
       }
     }
   });
@@ -100,7 +101,8 @@ std::error_code WSPULSE_CORE::admission() const {
 
 WSPULSE_CORE_TEMPLATE
 std::error_code WSPULSE_CORE::admission_locked() const {
-  if (state_ == client_state::closing || state_ == client_state::closed) return errc::connection_closed;
+  if (state_ == client_state::closing || state_ == client_state::closed)
+    return errc::connection_closed;
   if (queue_.full()) return errc::send_buffer_full;
   return {};
 }
@@ -160,7 +162,7 @@ void WSPULSE_CORE::begin_dial() {
 #endif
   for (const auto& [name, value] : headers_) con_->append_header(name, value);
   con_->set_max_message_size(opts_.max_message_size() == 0 ? std::numeric_limits<std::size_t>::max()
-                                                          : opts_.max_message_size());
+                                                           : opts_.max_message_size());
   // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
   con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl) {
     std::error_code ignored;
@@ -169,9 +171,10 @@ void WSPULSE_CORE::begin_dial() {
   con_->set_open_handler([this, id](websocketpp::connection_hdl) { on_open(id); });
   con_->set_fail_handler([this, id](websocketpp::connection_hdl) { on_fail(id); });
   con_->set_close_handler([this, id](websocketpp::connection_hdl) { on_close(id); });
-  con_->set_message_handler([this, id](websocketpp::connection_hdl, typename Endpoint::message_ptr msg) {
-    on_message(id, std::move(msg->get_raw_payload()));
-  });
+  con_->set_message_handler(
+      [this, id](websocketpp::connection_hdl, typename Endpoint::message_ptr msg) {
+        on_message(id, std::move(msg->get_raw_payload()));
+      });
   dial_timer_.expires_after(opts_.handshake_timeout());
   dial_timer_.async_wait([this, id](const std::error_code& timer_ec) {
     if (timer_ec || !is_current(id) || open_) return;
@@ -189,11 +192,14 @@ void WSPULSE_CORE::on_open(std::uint64_t id) {
   attempt_ = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (state_ != client_state::closing && state_ != client_state::closed) state_ = client_state::connected;
+    if (state_ != client_state::closing && state_ != client_state::closed)
+      state_ = client_state::connected;
   }
   connected_.store(true, std::memory_order_release);
   start_heartbeat();
-  if (logs(log_level::info)) logger().log(log_level::info, ever_opened_ ? "transport restored" : "connected", {{"url", log_url_}});
+  if (logs(log_level::info))
+    logger().log(log_level::info, ever_opened_ ? "transport restored" : "connected",
+                 {{"url", log_url_}});
   if (!ever_opened_) {
     ever_opened_ = true;
     first_dial_.set_value(reason{});
@@ -226,13 +232,16 @@ reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
   }
   reason why(errc::connection_lost);
   if constexpr (secure) {
-    if (!tls_failure_->empty() || con->get_ec() == websocketpp::transport::asio::socket::make_error_code(websocketpp::transport::asio::socket::error::tls_handshake_failed)) {
+    if (!tls_failure_->empty() ||
+        con->get_ec() == websocketpp::transport::asio::socket::make_error_code(
+                             websocketpp::transport::asio::socket::error::tls_handshake_failed)) {
       why.code = errc::tls_handshake_failed;
       why.detail = tls_failure_->empty() ? con->get_transport_ec().message() : *tls_failure_;
       return why;
     }
   }
-  why.detail = con->get_transport_ec() ? con->get_transport_ec().message() : con->get_ec().message();
+  why.detail =
+      con->get_transport_ec() ? con->get_transport_ec().message() : con->get_ec().message();
   return why;
 }
 
@@ -252,7 +261,9 @@ void WSPULSE_CORE::dial_failed(reason why) {
   }
   if (closing_) return finish(reason{});
   ++attempt_;
-  if (logs(log_level::warn)) logger().log(log_level::warn, "reconnect attempt failed", {{"url", log_url_}, {"attempt", attempt_}, {"reason", why.message()}});
+  if (logs(log_level::warn))
+    logger().log(log_level::warn, "reconnect attempt failed",
+                 {{"url", log_url_}, {"attempt", attempt_}, {"reason", why.message()}});
   const auto& stops = opts_.stop_http_statuses();
   if (why.http_status != 0 && std::find(stops.begin(), stops.end(), why.http_status) != stops.end())
     return finish(std::move(why));
@@ -269,10 +280,14 @@ void WSPULSE_CORE::schedule_redial() {
   if constexpr (Backoff::enabled) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (state_ == client_state::connected || state_ == client_state::connecting) state_ = client_state::reconnecting;
+      if (state_ == client_state::connected || state_ == client_state::connecting)
+        state_ = client_state::reconnecting;
     }
-    const milliseconds delay = Backoff::delay(attempt_, opts_.base_delay(), opts_.max_delay(), rng_);
-    if (logs(log_level::info)) logger().log(log_level::info, "reconnecting", {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
+    const milliseconds delay =
+        Backoff::delay(attempt_, opts_.base_delay(), opts_.max_delay(), rng_);
+    if (logs(log_level::info))
+      logger().log(log_level::info, "reconnecting",
+                   {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
     backoff_timer_.expires_after(delay);
     backoff_timer_.async_wait([this](const std::error_code& ec) {
       if (ec || closing_ || finished_) return;
@@ -281,7 +296,8 @@ void WSPULSE_CORE::schedule_redial() {
         try {
           hook(next_url, headers_);
         } catch (const std::exception& ex) {
-          if (logs(log_level::error)) logger().log(log_level::error, "before_reconnect threw", {{"what", ex.what()}});
+          if (logs(log_level::error))
+            logger().log(log_level::error, "before_reconnect threw", {{"what", ex.what()}});
         }
         dial_url normalized;
         if (normalize_url(next_url, normalized) || normalized.secure != url_.secure) {
@@ -360,7 +376,8 @@ void WSPULSE_CORE::arm_write_deadline(clock::time_point at) {
     if (!is_current(id) || !open_ || !write_in_flight_) return;
     const clock::time_point deadline = write_started_ + opts_.write_wait();
     if (clock::now() < deadline) return arm_write_deadline(deadline);
-    if (logs(log_level::warn)) logger().log(log_level::warn, "write timed out", {{"url", log_url_}});
+    if (logs(log_level::warn))
+      logger().log(log_level::warn, "write timed out", {{"url", log_url_}});
     drop_transport(errc::write_timeout);
   });
 }
@@ -394,7 +411,8 @@ void WSPULSE_CORE::check_liveness() {
   if (reading_paused_) last_read_ = now;  // not reading on purpose: silence proves nothing
   const clock::time_point deadline = last_read_ + opts_.pong_wait();
   if (now >= deadline) {
-    if (logs(log_level::warn)) logger().log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
+    if (logs(log_level::warn))
+      logger().log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
     return drop_transport(errc::heartbeat_timeout);
   }
   live_timer_.expires_at(deadline);
@@ -469,7 +487,7 @@ void WSPULSE_CORE::begin_close() {
   closing_ = true;
   backoff_timer_.cancel();
   if (!con_) return finish(reason{});  // waiting to redial
-  if (!open_) {                         // a redial in flight
+  if (!open_) {                        // a redial in flight
     dial_timer_.cancel();
     abandon_connection();
     return finish(reason{});
@@ -498,7 +516,8 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   handed_ = 0;  // frames whose write did not complete are written again on the next transport
   stop_timers();
   const log_level level = cause ? log_level::warn : log_level::info;
-  if (logs(level)) logger().log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
+  if (logs(level))
+    logger().log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
   reason after = cause;
   post_event({event::kind::drop, {}, std::move(cause), id});
   if (closing_) return finish(reason{});
@@ -538,7 +557,8 @@ void WSPULSE_CORE::finish(reason why) {
   backoff_timer_.cancel();
   dial_timer_.cancel();
   if (con_) abandon_connection();
-  if (logs(log_level::info)) logger().log(log_level::info, "client closed", {{"url", log_url_}, {"reason", why.message()}});
+  if (logs(log_level::info))
+    logger().log(log_level::info, "client closed", {{"url", log_url_}, {"reason", why.message()}});
   post_event({event::kind::disconnect, {}, std::move(why), 0});
   io_.stop();  // nothing more runs here; what is still pending dies with io_
 }
@@ -583,19 +603,13 @@ void WSPULSE_CORE::callback_loop() {
           deliver(e, scratch);
           ++delivered;
           break;
-        case event::kind::drop:
-          invoke("on_transport_drop", opts_.drop_callback(), e.why);
-          break;
-        case event::kind::restore:
-          invoke("on_transport_restore", opts_.restore_callback());
-          break;
+        case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); break;
+        case event::kind::restore: invoke("on_transport_restore", opts_.restore_callback()); break;
         case event::kind::disconnect:
           invoke("on_disconnect", opts_.disconnect_callback(), e.why);
           done_promise_.set_value();
           return;
-        case event::kind::stop:
-          done_promise_.set_value();
-          return;
+        case event::kind::stop: done_promise_.set_value(); return;
       }
     }
     batch.clear();
@@ -615,7 +629,9 @@ void WSPULSE_CORE::deliver(const event& e, frame& f) {
   std::error_code ec;
   opts_.codec().decode(e.data, f, ec);
   if (ec) {
-    if (logs(log_level::warn)) logger().log(log_level::warn, "dropping undecodable message", {{"url", log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
+    if (logs(log_level::warn))
+      logger().log(log_level::warn, "dropping undecodable message",
+                   {{"url", log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
     return;
   }
   const auto& fn = opts_.message_callback();
@@ -624,9 +640,12 @@ void WSPULSE_CORE::deliver(const event& e, frame& f) {
     fn(f);
     return;
   } catch (const std::exception& ex) {
-    if (logs(log_level::error)) logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", ex.what()}});
+    if (logs(log_level::error))
+      logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", ex.what()}});
   } catch (...) {
-    if (logs(log_level::error)) logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", "unknown exception"}});
+    if (logs(log_level::error))
+      logger().log(log_level::error, "on_message threw",
+                   {{"url", log_url_}, {"what", "unknown exception"}});
   }
   // Like the Go client's panic recovery: the transport is dropped, the process survives.
   asio::post(io_, [this, id = e.transport] {
@@ -641,9 +660,12 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) 
   try {
     fn(args...);
   } catch (const std::exception& ex) {
-    if (logs(log_level::error)) logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
+    if (logs(log_level::error))
+      logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
   } catch (...) {
-    if (logs(log_level::error)) logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", "unknown exception"}});
+    if (logs(log_level::error))
+      logger().log(log_level::error, "callback threw",
+                   {{"callback", which}, {"what", "unknown exception"}});
   }
 }
 
