@@ -1908,6 +1908,16 @@ class basic_options {
     return *this;
   }
 
+  /// Beyond the Go client: a redial's success resets the attempt counter only once the new
+  /// transport has stayed up this long, [0, 5 min] (0 = at once, the wspulse rule). A server
+  /// that accepts and drops at once then backs off like one that refuses.
+  basic_options& min_uptime(milliseconds d) {
+    if (d.count() < 0 || d.count() > limits::max_max_delay_ms)
+      detail::invalid_option("min_uptime must be in [0, 5 min]");
+    min_uptime_ = d;
+    return *this;
+  }
+
   /// CA bundle for wss:// (PEM). Default: the system's CAs.
   basic_options& tls_ca_file(std::string path) {
     tls_ca_file_ = std::move(path);
@@ -1939,6 +1949,7 @@ class basic_options {
   const std::vector<int>& stop_http_statuses() const noexcept { return stop_statuses_; }
   const close_code_predicate& stop_close_code() const noexcept { return stop_close_; }
   const reconnect_hook& reconnect_callback() const noexcept { return before_reconnect_; }
+  milliseconds min_uptime() const noexcept { return min_uptime_; }
   const std::string& tls_ca_file() const noexcept { return tls_ca_file_; }
   bool tls_verify() const noexcept { return tls_verify_; }
 
@@ -1962,6 +1973,7 @@ class basic_options {
   std::vector<int> stop_statuses_;
   close_code_predicate stop_close_;
   reconnect_hook before_reconnect_;
+  milliseconds min_uptime_{0};
   std::string tls_ca_file_;
   bool tls_verify_ = true;
 };
@@ -2644,6 +2656,7 @@ class client_core final : public core_interface,
   asio::steady_timer write_timer_{io_};
   asio::steady_timer close_timer_{io_};
   asio::steady_timer backoff_timer_{io_};
+  asio::steady_timer uptime_timer_{io_};  // min_uptime: when a new transport counts as stable
   std::promise<reason> first_dial_;
   std::shared_ptr<std::string> tls_failure_ = std::make_shared<std::string>();  // wss:// only
 
@@ -2845,7 +2858,14 @@ void WSPULSE_CORE::on_open(std::uint64_t id) {
   if (!is_current(id)) return;
   dial_timer_.cancel();
   open_ = true;
-  attempt_ = 0;
+  if (opts_.min_uptime().count() == 0) {
+    attempt_ = 0;
+  } else {
+    uptime_timer_.expires_after(opts_.min_uptime());
+    uptime_timer_.async_wait([this, id](const std::error_code& ec) {
+      if (!ec && is_current(id) && open_) attempt_ = 0;
+    });
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ != client_state::closing && state_ != client_state::closed)
@@ -3179,10 +3199,7 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   if (closing_) return finish(reason{});
   const auto& stop_close = opts_.stop_close_code();
   const bool stop = after.close_code != 0 && stop_close && stop_close(after.close_code);
-  if (opts_.reconnect_enabled() && !stop) {
-    attempt_ = 0;
-    return schedule_redial();
-  }
+  if (opts_.reconnect_enabled() && !stop) return schedule_redial();
   if (!stop) after.code = errc::connection_lost;
   finish(std::move(after));
 }
@@ -3225,6 +3242,7 @@ void WSPULSE_CORE::stop_timers() {
   live_timer_.cancel();
   write_timer_.cancel();
   close_timer_.cancel();
+  uptime_timer_.cancel();
   write_timer_armed_ = false;
   write_in_flight_ = false;
 }

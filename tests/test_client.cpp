@@ -665,6 +665,40 @@ TEST_SUITE("client reconnect") {
     CHECK(server.accepted_count() == 1);
   }
 
+  TEST_CASE("min_uptime: a transport that did not stay up keeps the attempt count") {
+    // Every odd redial is refused (503), every even one accepted. With max_retries 2, a kick
+    // after a short-lived restore exhausts the retries only if the restore did not reset the
+    // count; without min_uptime the count resets and the client restores again.
+    for (const bool with_min_uptime : {true, false}) {
+      CAPTURE(with_min_uptime);
+      test_server server;
+      recorder rec;
+      reconnect_options opts;
+      std::atomic<int> redials{0};
+      opts.auto_reconnect(2, 5ms, 10ms)
+          .before_reconnect([&](std::string& url, wspulse::header_list&) {
+            const bool refuse = redials++ % 2 == 0;
+            url = server.url(refuse ? "/ws?id=mu&reject=503" : "/ws?id=mu");
+          });
+      if (with_min_uptime) opts.min_uptime(60s);
+      auto c = quiet_client::dial(server.url("/ws?id=mu"), rec.attach(opts));
+      REQUIRE(server_knows(server, "mu"));
+      REQUIRE(server.kick("mu"));  // refused, then accepted: attempt count 1 at the restore
+      REQUIRE(rec.wait_event_count("restore", 1));
+      REQUIRE(server_knows(server, "mu"));
+      REQUIRE(server.kick("mu"));  // refused again: count 2 = max_retries with min_uptime
+      if (with_min_uptime) {
+        REQUIRE(rec.wait_disconnect());
+        CHECK(rec.disconnects().at(0).code == errc::retries_exhausted);
+        CHECK(redials.load() == 3);
+      } else {
+        REQUIRE(rec.wait_event_count("restore", 2));
+        CHECK(rec.disconnects().empty());
+        CHECK(redials.load() == 4);
+      }
+    }
+  }
+
   TEST_CASE("close during backoff stops the loop: disconnect(no error), nothing after") {
     test_server server;
     recorder rec;
@@ -702,6 +736,9 @@ TEST_SUITE("client options") {
     CHECK_THROWS_AS(o.max_message_size((std::size_t{64} << 20) + 1), std::invalid_argument);
     CHECK_NOTHROW(o.max_message_size(0));
     CHECK_THROWS_AS(o.handshake_timeout(0ms), std::invalid_argument);
+    CHECK_THROWS_AS(o.min_uptime(-1ms), std::invalid_argument);
+    CHECK_THROWS_AS(o.min_uptime(301s), std::invalid_argument);
+    CHECK_NOTHROW(o.min_uptime(300s));
     CHECK_THROWS_AS(o.dial_headers({{"Bad Name", "v"}}), std::invalid_argument);
     CHECK_THROWS_AS(o.dial_headers({{"X-Ok", "line\r\nInjected: 1"}}), std::invalid_argument);
     CHECK_THROWS_AS(o.dial_headers({{"", "v"}}), std::invalid_argument);

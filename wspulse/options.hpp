@@ -165,6 +165,16 @@ class basic_options {
     return *this;
   }
 
+  /// Beyond the Go client: a redial's success resets the attempt counter only once the new
+  /// transport has stayed up this long, [0, 5 min] (0 = at once, the wspulse rule). A server
+  /// that accepts and drops at once then backs off like one that refuses.
+  basic_options& min_uptime(milliseconds d) {
+    if (d.count() < 0 || d.count() > limits::max_max_delay_ms)
+      detail::invalid_option("min_uptime must be in [0, 5 min]");
+    min_uptime_ = d;
+    return *this;
+  }
+
   /// CA bundle for wss:// (PEM). Default: the system's CAs.
   basic_options& tls_ca_file(std::string path) {
     tls_ca_file_ = std::move(path);
@@ -196,6 +206,7 @@ class basic_options {
   const std::vector<int>& stop_http_statuses() const noexcept { return stop_statuses_; }
   const close_code_predicate& stop_close_code() const noexcept { return stop_close_; }
   const reconnect_hook& reconnect_callback() const noexcept { return before_reconnect_; }
+  milliseconds min_uptime() const noexcept { return min_uptime_; }
   const std::string& tls_ca_file() const noexcept { return tls_ca_file_; }
   bool tls_verify() const noexcept { return tls_verify_; }
 
@@ -219,6 +230,7 @@ class basic_options {
   std::vector<int> stop_statuses_;
   close_code_predicate stop_close_;
   reconnect_hook before_reconnect_;
+  milliseconds min_uptime_{0};
   std::string tls_ca_file_;
   bool tls_verify_ = true;
 };

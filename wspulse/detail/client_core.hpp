@@ -192,6 +192,7 @@ class client_core final : public core_interface,
   asio::steady_timer write_timer_{io_};
   asio::steady_timer close_timer_{io_};
   asio::steady_timer backoff_timer_{io_};
+  asio::steady_timer uptime_timer_{io_};  // min_uptime: when a new transport counts as stable
   std::promise<reason> first_dial_;
   std::shared_ptr<std::string> tls_failure_ = std::make_shared<std::string>();  // wss:// only
 

@@ -189,7 +189,14 @@ void WSPULSE_CORE::on_open(std::uint64_t id) {
   if (!is_current(id)) return;
   dial_timer_.cancel();
   open_ = true;
-  attempt_ = 0;
+  if (opts_.min_uptime().count() == 0) {
+    attempt_ = 0;
+  } else {
+    uptime_timer_.expires_after(opts_.min_uptime());
+    uptime_timer_.async_wait([this, id](const std::error_code& ec) {
+      if (!ec && is_current(id) && open_) attempt_ = 0;
+    });
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ != client_state::closing && state_ != client_state::closed)
@@ -523,10 +530,7 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   if (closing_) return finish(reason{});
   const auto& stop_close = opts_.stop_close_code();
   const bool stop = after.close_code != 0 && stop_close && stop_close(after.close_code);
-  if (opts_.reconnect_enabled() && !stop) {
-    attempt_ = 0;
-    return schedule_redial();
-  }
+  if (opts_.reconnect_enabled() && !stop) return schedule_redial();
   if (!stop) after.code = errc::connection_lost;
   finish(std::move(after));
 }
@@ -569,6 +573,7 @@ void WSPULSE_CORE::stop_timers() {
   live_timer_.cancel();
   write_timer_.cancel();
   close_timer_.cancel();
+  uptime_timer_.cancel();
   write_timer_armed_ = false;
   write_in_flight_ = false;
 }
