@@ -2644,6 +2644,8 @@ class client_core final : public core_interface,
   reason local_cause_;                // why this client ended the transport (empty = close())
   std::uint16_t lib_close_code_ = 0;  // a close websocketpp started itself (1009, 1002, 1007)
   std::size_t handed_ = 0;            // queue_ frames handed to websocketpp, write not yet complete
+  std::size_t handed_bytes_ = 0;      // their encoded size, at most ~max_bytes_in_flight
+  static constexpr std::size_t max_bytes_in_flight = 256 * 1024;  // per write (write_wait)
   bool write_in_flight_ = false;
   bool write_timer_armed_ = false;
   clock::time_point write_started_{};
@@ -2809,6 +2811,7 @@ void WSPULSE_CORE::begin_dial() {
   local_cause_ = reason{};
   lib_close_code_ = 0;
   handed_ = 0;
+  handed_bytes_ = 0;
   write_in_flight_ = false;
   reading_paused_ = false;
 
@@ -3004,9 +3007,15 @@ void WSPULSE_CORE::pump() {
   constexpr auto opcode = Codec::wire == wire_type::binary ? websocketpp::frame::opcode::binary
                                                            : websocketpp::frame::opcode::text;
   // Slots below `queued` are only replaced after this thread pops them: safe to read unlocked.
+  // websocketpp writes everything handed to it as one write, with one write_wait deadline: a
+  // bounded hand-off keeps that write small enough to meet it (else a backlog on a slow link
+  // would time out, reconnect, be re-sent whole, and time out again). The rest follows as
+  // writes complete; one frame always goes, however large.
   for (; handed_ < queued; ++handed_) {
+    if (handed_ > 0 && handed_bytes_ >= max_bytes_in_flight) break;
     const std::string& wire = queue_.at(handed_);
     if (con_->send(wire.data(), wire.size(), opcode)) break;
+    handed_bytes_ += wire.size();
   }
 }
 
@@ -3029,11 +3038,15 @@ void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool
   if (!is_current(id)) return;
   write_in_flight_ = false;
   if (!ok || data_frames == 0) return;
+  std::size_t written_bytes = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    for (std::size_t i = 0; i < data_frames; ++i) written_bytes += queue_.at(i).size();
     queue_.pop(data_frames);  // written: only now do they leave the queue
   }
   handed_ -= data_frames;
+  handed_bytes_ -= written_bytes;
+  pump();  // the next slice of the backlog
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3190,6 +3203,7 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   connected_.store(false, std::memory_order_release);
   con_.reset();
   handed_ = 0;  // frames whose write did not complete are written again on the next transport
+  handed_bytes_ = 0;
   stop_timers();
   const log_level level = cause ? log_level::warn : log_level::info;
   if (logs(level))

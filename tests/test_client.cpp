@@ -5,7 +5,7 @@
 
 #include <wspulse_client.hpp>
 
-#include "../testserver/wspulse_testserver.hpp"
+#include "support/fixtures.hpp"
 #include "support/recorder.hpp"
 #include "support/wait_until.hpp"
 
@@ -24,30 +24,17 @@ using namespace std::chrono_literals;
 using wspulse::errc;
 using wspulse::frame;
 using wspulse::reason;
+using wspulse::test_support::quiet_client;
+using wspulse::test_support::quiet_options;
 using wspulse::test_support::recorder;
+using wspulse::test_support::server_knows;
 using wspulse::test_support::wait_until;
 using wspulse::testing::server_options;
 using wspulse::testing::test_server;
 
 namespace {
 
-// Quiet logger; everything else default.
-using quiet_client = wspulse::basic_client<wspulse::json_codec, wspulse::null_logger>;
-using quiet_options = quiet_client::options;
-
 std::string payload_text(int i) { return "{\"n\":" + std::to_string(i) + "}"; }
-
-// The client may see the 101 before the server's open handler has run: wait for the server
-// to know the connection before steering it by id.
-bool server_knows(const test_server& server, const std::string& id) {
-  return wait_until(
-      [&] {
-        for (const auto& c : server.connections())
-          if (c.id == id) return true;
-        return false;
-      },
-      5s);
-}
 
 // A TCP listener that accepts and never answers: the upgrade hangs.
 class silent_listener {

@@ -180,6 +180,8 @@ class client_core final : public core_interface,
   reason local_cause_;                // why this client ended the transport (empty = close())
   std::uint16_t lib_close_code_ = 0;  // a close websocketpp started itself (1009, 1002, 1007)
   std::size_t handed_ = 0;            // queue_ frames handed to websocketpp, write not yet complete
+  std::size_t handed_bytes_ = 0;      // their encoded size, at most ~max_bytes_in_flight
+  static constexpr std::size_t max_bytes_in_flight = 256 * 1024;  // per write (write_wait)
   bool write_in_flight_ = false;
   bool write_timer_armed_ = false;
   clock::time_point write_started_{};
