@@ -587,29 +587,6 @@ TEST_SUITE("client") {
 TEST_SUITE("client reconnect") {
   using reconnect_options = quiet_options;
 
-  TEST_CASE("server kicks, reconnect on: drop(server_closed), restore, frames flow again") {
-    test_server server;
-    recorder rec;
-    reconnect_options opts;
-    opts.auto_reconnect(0, 10ms, 50ms);
-    auto c = quiet_client::dial(server.url("/ws?id=rk"), rec.attach(opts));
-    REQUIRE(server_knows(server, "rk"));
-    REQUIRE(c.send({"", "before", "1"}) == std::error_code{});
-    REQUIRE(rec.wait_frames(1));
-    CHECK(rec.lifecycle().empty());  // no restore on the first connect
-    REQUIRE(server.kick("rk"));
-    REQUIRE(rec.wait_event_count("restore", 1));
-    CHECK(rec.drops().at(0).code == errc::server_closed);
-    CHECK(rec.drops().at(0).close_text == "kicked");
-    REQUIRE(c.send({"", "after", "2"}) == std::error_code{});
-    REQUIRE(rec.wait_frames(2));
-    CHECK(rec.frames()[1].event == "after");
-    CHECK(rec.lifecycle() == std::vector<std::string>{"drop", "restore"});
-    c.close();
-    CHECK(rec.lifecycle() == std::vector<std::string>{"drop", "restore", "drop", "disconnect"});
-    CHECK(rec.violations() == 0);
-  }
-
   TEST_CASE("frames accepted while reconnecting wait and are written after restore; buffer full") {
     test_server server;
     using small_client = wspulse::basic_client<wspulse::json_codec, wspulse::null_logger,
@@ -634,22 +611,6 @@ TEST_SUITE("client reconnect") {
     const auto events = rec.events();
     CHECK(events.at(0) == "drop");
     CHECK(events.at(1) == "restore");  // restore comes before any message of the new transport
-  }
-
-  TEST_CASE("every redial fails: disconnect(retries_exhausted) exactly once") {
-    test_server server;
-    recorder rec;
-    reconnect_options opts;
-    opts.auto_reconnect(3, 5ms, 20ms);
-    auto c = quiet_client::dial(server.url("/ws?id=rx"), rec.attach(opts));
-    REQUIRE(server_knows(server, "rx"));
-    server.shutdown();
-    REQUIRE(rec.wait_disconnect());
-    CHECK(rec.disconnects().at(0).code == errc::retries_exhausted);
-    CHECK(rec.disconnects().at(0).http_status == 503);
-    CHECK(c.done().wait_for(5s) == std::future_status::ready);
-    CHECK(rec.lifecycle() == std::vector<std::string>{"drop", "disconnect"});
-    CHECK(server.accepted_count() == 1);
   }
 
   TEST_CASE("min_uptime: a transport that did not stay up keeps the attempt count") {
@@ -684,23 +645,6 @@ TEST_SUITE("client reconnect") {
         CHECK(redials.load() == 4);
       }
     }
-  }
-
-  TEST_CASE("close during backoff stops the loop: disconnect(no error), nothing after") {
-    test_server server;
-    recorder rec;
-    reconnect_options opts;
-    opts.auto_reconnect(0, 60000ms, 60000ms);
-    auto c = quiet_client::dial(server.url("/ws?id=cb"), rec.attach(opts));
-    REQUIRE(server_knows(server, "cb"));
-    REQUIRE(server.drop("cb"));
-    REQUIRE(rec.wait_drops(1));
-    const auto start = std::chrono::steady_clock::now();
-    c.close();
-    CHECK(std::chrono::steady_clock::now() - start < 5s);
-    CHECK(rec.lifecycle() == std::vector<std::string>{"drop", "disconnect"});
-    CHECK_FALSE(rec.disconnects().at(0));
-    CHECK(server.accepted_count() == 1);
   }
 }
 
