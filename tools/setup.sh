@@ -38,6 +38,7 @@ check_all() {
   need rapidjson-dev have_header rapidjson/document.h
   need doctest-dev have_header doctest/doctest.h
   need libssl-dev have_header openssl/ssl.h
+  need openssl have_cmd openssl  # the TLS tests make their certificates with it
   # clang's sanitizer runtimes (ASan/UBSan/TSan); g++ brings its own with libgcc.
   need libclang-rt-14-dev have_glob '/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.tsan-x86_64.a'
 }
