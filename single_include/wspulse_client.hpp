@@ -2576,7 +2576,8 @@ class client_core final : public core_interface,
   void begin_close();
   void schedule_redial();
   void redial_failed(reason why);
-  void finish(reason why);
+  // Ends the client: disconnect (on_disconnect fires) or, for a failed first dial, stop.
+  void finish(reason why, typename event::kind last = event::kind::disconnect);
   void stop_timers();
   void resume_reading();
   reason failure_reason(const connection_ptr& con);
@@ -2927,16 +2928,8 @@ reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::dial_failed(reason why) {
   if (!ever_opened_) {  // the first dial: no callback; the caller gets the reason
-    finished_ = true;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      state_ = client_state::closed;
-    }
-    stop_timers();
-    post_event({event::kind::stop, {}, {}, 0});
-    first_dial_.set_value(std::move(why));
-    io_.stop();
-    return;
+    first_dial_.set_value(why);
+    return finish(std::move(why), event::kind::stop);
   }
   if (closing_) return finish(reason{});
   ++attempt_;
@@ -3232,7 +3225,7 @@ reason WSPULSE_CORE::close_reason(const connection_ptr& con) {
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::finish(reason why) {
+void WSPULSE_CORE::finish(reason why, typename event::kind last) {
   if (finished_) return;
   finished_ = true;
   {
@@ -3244,9 +3237,10 @@ void WSPULSE_CORE::finish(reason why) {
   backoff_timer_.cancel();
   dial_timer_.cancel();
   if (con_) abandon_connection();
+  const char* what = last == event::kind::stop ? "dial failed" : "client closed";
   if (logs(log_level::info))
-    logger().log(log_level::info, "client closed", {{"url", log_url_}, {"reason", why.message()}});
-  post_event({event::kind::disconnect, {}, std::move(why), 0});
+    logger().log(log_level::info, what, {{"url", log_url_}, {"reason", why.message()}});
+  post_event({last, {}, std::move(why), 0});
   io_.stop();  // nothing more runs here; what is still pending dies with io_
 }
 

@@ -112,7 +112,8 @@ class client_core final : public core_interface,
   void begin_close();
   void schedule_redial();
   void redial_failed(reason why);
-  void finish(reason why);
+  // Ends the client: disconnect (on_disconnect fires) or, for a failed first dial, stop.
+  void finish(reason why, typename event::kind last = event::kind::disconnect);
   void stop_timers();
   void resume_reading();
   reason failure_reason(const connection_ptr& con);
