@@ -266,9 +266,8 @@ TEST_SUITE("resilience") {
     CHECK(rec.drops().at(0).code == errc::write_timeout);
     CHECK(std::chrono::steady_clock::now() - start < 8s);
     REQUIRE(rec.wait_event_count("restore", 1, 10s));
-    // The queued blobs (their write never completed) go out again on the new transport. Whether
-    // they get through depends on the client bug the next test shows (one write_wait for the
-    // whole re-sent batch); that they do is checked there.
+    // The queued blobs (their write never completed) go out again on the new transport; that
+    // such a backlog drains is the next test's subject.
     CHECK(rec.drops().size() >= 1);
     INFO("blobs queued " << queued << ", drops " << rec.drops().size());
     c.close();
