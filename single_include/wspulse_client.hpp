@@ -1993,8 +1993,11 @@ class basic_options {
 // Threads and what they touch:
 // - any user thread: send() and close(), under mu_ (state_, queue_, pump_posted_);
 // - the I/O thread: everything websocketpp, the timers and the io-only fields below;
-// - the callback thread: events_ (under ev_mu_), the user's callbacks, the codec's decode.
-// Callbacks never run under a lock, on the I/O thread, or inside send()/close().
+// - the callback thread: events_ (under ev_mu_), the user's callbacks (before_reconnect
+//   included), the codec's decode, cb_log_url_;
+// - a detached thread per host-name lookup (detail/transport.hpp), which touches none of this.
+// Callbacks never run under a lock, on the I/O thread, or inside send()/close(); every call
+// into user code on these threads is guarded against exceptions.
 // SPDX-License-Identifier: MIT
 
 // #include "wspulse/error.hpp"
@@ -2051,6 +2054,39 @@ class send_queue {
 
 }  // namespace detail
 }  // namespace wspulse
+// #include "wspulse/detail/start_thread.hpp"
+// wspulse_client — every thread the library starts goes through start_thread(), so that the
+// failure to get one (near a process's thread limit) takes one path, and tests can provoke it.
+// SPDX-License-Identifier: MIT
+
+#include <atomic>
+#include <cerrno>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+namespace wspulse {
+namespace detail {
+
+/// Test seam: when >= 0, the number of threads start_thread() still starts before it fails
+/// as std::thread does when the system refuses one. -1 (the default): never fails.
+inline std::atomic<int> thread_start_budget{-1};
+
+template <class Fn>
+std::thread start_thread(Fn&& fn) {
+  int budget = thread_start_budget.load(std::memory_order_relaxed);
+  while (budget > 0 && !thread_start_budget.compare_exchange_weak(budget, budget - 1,
+                                                                  std::memory_order_relaxed)) {
+  }
+  if (budget == 0) {
+    throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                            "thread creation refused (test seam)");
+  }
+  return std::thread(std::forward<Fn>(fn));
+}
+
+}  // namespace detail
+}  // namespace wspulse
 // #include "wspulse/detail/transport.hpp"
 // wspulse_client — the websocketpp client configuration the client runs on.
 // websocketpp offers no per-write completion callback and no write timeout. Its connection
@@ -2086,6 +2122,7 @@ class send_queue {
     "wspulse_client: do not define ASIO_NO_DEPRECATED; websocketpp 0.8.x needs Asio's deprecated io_service API."
 #endif
 // clang-format on
+// #include "wspulse/detail/start_thread.hpp"
 
 #include <websocketpp/client.hpp>
 #include <websocketpp/common/network.hpp>
@@ -2094,8 +2131,12 @@ class send_queue {
 #include <websocketpp/logger/stub.hpp>
 #include <websocketpp/transport/asio/endpoint.hpp>
 
+#include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+
+#include <netdb.h>  // getaddrinfo
 
 #if defined(__linux__)
 #include <sys/random.h>  // getrandom
@@ -2105,8 +2146,13 @@ class send_queue {
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -2211,6 +2257,52 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   bool read_pending_ = false;
 };
 
+// Name resolution on a detached thread of its own, per lookup. Asio's resolver runs
+// getaddrinfo on one thread per io_context that the io_context joins when it is destroyed:
+// a lookup stuck for seconds would then hold dial(), close() and the destructor hostage. A
+// detached lookup holds nothing of the client: it posts its result through this gate, which
+// the endpoint shuts before its io_context goes away; a result nobody waits for is freed.
+class resolve_gate {
+ public:
+  explicit resolve_gate(asio::io_context& io) : io_(&io) {}
+  template <class Handler>
+  void post(Handler&& h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (io_ != nullptr) asio::post(*io_, std::forward<Handler>(h));
+  }
+  void shut() {
+    std::lock_guard<std::mutex> lock(mu_);
+    io_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  asio::io_context* io_;
+};
+
+struct addrinfo_deleter {
+  void operator()(::addrinfo* ai) const noexcept {
+    if (ai != nullptr) ::freeaddrinfo(ai);
+  }
+};
+using addrinfo_ptr = std::unique_ptr<::addrinfo, addrinfo_deleter>;
+
+// getaddrinfo's EAI_* codes as the Asio errors its own resolver would report.
+inline std::error_code resolve_error(int gai, int saved_errno) {
+  switch (gai) {
+    case 0: return {};
+#ifdef EAI_NODATA
+    case EAI_NODATA:
+#endif
+    case EAI_NONAME: return asio::error::host_not_found;
+    case EAI_AGAIN: return asio::error::host_not_found_try_again;
+    case EAI_SERVICE: return asio::error::service_not_found;
+    case EAI_MEMORY: return std::make_error_code(std::errc::not_enough_memory);
+    case EAI_SYSTEM: return std::error_code(saved_errno, std::system_category());
+    default: return asio::error::no_recovery;
+  }
+}
+
 template <class config>
 class observed_endpoint : public websocketpp::transport::asio::endpoint<config> {
   using base = websocketpp::transport::asio::endpoint<config>;
@@ -2219,24 +2311,81 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
   using transport_con_type = observed_connection<config>;
   using transport_con_ptr = typename transport_con_type::ptr;
 
-  // Asio runs async_resolve on a thread of its own, one per io_context, alive as long as it:
-  // 12 KiB of stack per client even for "127.0.0.1". An IP literal needs no lookup, so it goes
-  // straight on to websocketpp's connect step; host names take the usual path.
+  observed_endpoint() = default;
+  observed_endpoint(const observed_endpoint&) = delete;
+  observed_endpoint& operator=(const observed_endpoint&) = delete;
+  ~observed_endpoint() {
+    if (gate_) gate_->shut();
+  }
+
+  /// Forgets the lookup in flight, if any: its result, whenever it comes, is dropped.
+  void cancel_lookup() noexcept { lookup_.reset(); }
+
   void async_connect(transport_con_ptr tcon, websocketpp::uri_ptr u,
                      websocketpp::transport::connect_handler cb) {
-    std::error_code ec;
-    const std::string& host = u->get_host();
-    const bool bracketed = host.size() > 1 && host.front() == '[';
-    const auto address =
-        asio::ip::make_address(bracketed ? host.substr(1, host.size() - 2) : host, ec);
-    if (ec || !tcon->get_proxy().empty()) return base::async_connect(tcon, u, std::move(cb));
+    if (!tcon->get_proxy().empty()) return base::async_connect(tcon, u, std::move(cb));
     tcon->set_uri(u);
-    auto results = asio::ip::tcp::resolver::results_type::create(
-        asio::ip::tcp::endpoint(address, u->get_port()), host, u->get_port_str());
     // handle_resolve cancels the DNS timer it is given: hand it one that does nothing.
     auto dns_timer = tcon->set_timer(config::timeout_dns_resolve, [](const std::error_code&) {});
-    base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
+    const std::string& host = u->get_host();
+    const bool bracketed = host.size() > 1 && host.front() == '[';
+    std::error_code ec;
+    const auto address =
+        asio::ip::make_address(bracketed ? host.substr(1, host.size() - 2) : host, ec);
+    if (!ec) {  // an IP literal needs no lookup
+      auto results = asio::ip::tcp::resolver::results_type::create(
+          asio::ip::tcp::endpoint(address, u->get_port()), host, u->get_port_str());
+      return base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
+    }
+    if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service());
+    const std::uint64_t id = ++lookups_;
+    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, u->get_port_str()});
+    try {
+      start_thread([gate = gate_, this_endpoint = this, id, host, port = u->get_port_str()] {
+        ::addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_protocol = IPPROTO_TCP;
+        hints.ai_flags = AI_ADDRCONFIG;
+        ::addrinfo* found = nullptr;
+        const int gai = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+        auto result = std::make_shared<addrinfo_ptr>(found);
+        const std::error_code lookup_ec = resolve_error(gai, errno);
+        // Runs on the I/O thread, and only while the endpoint lives (the gate is shut first).
+        gate->post([this_endpoint, id, result, lookup_ec] {
+          this_endpoint->lookup_done(id, result->get(), lookup_ec);
+        });
+      }).detach();
+    } catch (const std::system_error& ex) {  // no thread to be had: the dial fails, clearly
+      auto failed = std::move(*lookup_);
+      lookup_.reset();
+      failed.cb(ex.code());
+    }
   }
+
+ private:
+  struct pending_lookup {
+    std::uint64_t id;
+    transport_con_ptr tcon;
+    typename base::timer_ptr dns_timer;
+    websocketpp::transport::connect_handler cb;
+    std::string host, port;
+  };
+
+  void lookup_done(std::uint64_t id, ::addrinfo* found, std::error_code ec) {
+    if (!lookup_ || lookup_->id != id) return;  // abandoned
+    pending_lookup done = std::move(*lookup_);
+    lookup_.reset();
+    auto results = ec || found == nullptr
+                       ? asio::ip::tcp::resolver::results_type()
+                       : asio::ip::tcp::resolver::results_type::create(found, done.host, done.port);
+    if (!ec && results.empty()) ec = asio::error::host_not_found;
+    base::handle_resolve(done.tcon, done.dns_timer, std::move(done.cb), ec, results);
+  }
+
+  std::shared_ptr<resolve_gate> gate_;
+  std::optional<pending_lookup> lookup_;  // one dial at a time per client
+  std::uint64_t lookups_ = 0;
 };
 
 /// Masking keys (RFC 6455 § 5.3: unpredictable, from a strong entropy source) drawn from the
@@ -2549,25 +2698,31 @@ class client_core final : public core_interface,
   static constexpr bool secure = !std::is_same_v<Endpoint, plain_endpoint>;
 
   struct event {
-    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop } what;
-    std::string data;           // message: the raw bytes
+    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop, redial } what;
+    std::string data;           // message: the raw bytes; redial: the URL of the next dial
     reason why;                 // drop / disconnect
     std::uint64_t transport{};  // message: the transport it came from
+    header_list headers{};      // redial: the headers of the next dial
   };
 
   std::error_code admission() const;         // why send() would refuse now, under mu_
   std::error_code admission_locked() const;  // the same, mu_ held
 
+  void start_threads();  // throws std::system_error when the system refuses a thread
+
   // --- I/O thread ---
   void begin_dial();
   void dial_failed(reason why);
   void abandon_connection();
-  void force_shut();
-  void on_open(std::uint64_t transport);
+  void force_shut() { shut_socket(con_); }
+  void on_open(std::uint64_t transport, const websocketpp::connection_hdl& hdl);
+  void retire(const websocketpp::connection_hdl& hdl);
+  static void shut_socket(const connection_ptr& con);
   void on_fail(std::uint64_t transport);
   void on_close(std::uint64_t transport);
   void on_message(std::uint64_t transport, std::string&& data);
-  void pump();
+  bool pump();  // true when every queued frame has been handed to websocketpp
+  void send_close_frame();
   void start_heartbeat();
   void check_liveness();
   void arm_write_deadline(clock::time_point at);
@@ -2575,13 +2730,14 @@ class client_core final : public core_interface,
   void drop_transport(reason cause);  // local cause: force the socket shut
   void begin_close();
   void schedule_redial();
-  void redial_failed(reason why);
+  void redial(dial_url next, header_list headers, reason hook_failure);
   // Ends the client: disconnect (on_disconnect fires) or, for a failed first dial, stop.
   void finish(reason why, typename event::kind last = event::kind::disconnect);
   void stop_timers();
   void resume_reading();
   reason failure_reason(const connection_ptr& con);
   reason close_reason(const connection_ptr& con);
+  static std::string transport_detail(const connection_ptr& con);
   bool is_current(std::uint64_t transport) const noexcept {
     return transport == transport_ && con_ != nullptr;
   }
@@ -2594,17 +2750,27 @@ class client_core final : public core_interface,
   void post_event(event e);
   void callback_loop();
   void deliver(const event& e, frame& scratch);
+  void run_reconnect_hook(event& e);
   void join_threads();
+  bool stops_on_close_code(std::uint16_t code);
   template <class Fn, class... Args>
   void invoke(const char* which, const Fn& fn, const Args&... args);
 
-  // Call sites test logs(level) first, so a disabled logger never builds its fields.
+  // Call sites test logs(level) first, so a disabled logger never builds its fields. A
+  // logger that throws loses that record and nothing else.
   bool logs(log_level level) noexcept { return should_log(opts_.logger(), level); }
-  Logger& logger() noexcept { return opts_.logger(); }
+  void log(log_level level, std::string_view message,
+           std::initializer_list<log_field> fields) noexcept {
+    try {
+      opts_.logger().log(level, message, fields);
+    } catch (...) {
+    }
+  }
 
   options_type opts_;
   dial_url url_;
-  std::string log_url_;  // redacted once
+  std::string log_url_;     // redacted once per URL; the I/O thread's copy
+  std::string cb_log_url_;  // the callback thread's copy (before_reconnect may change the URL)
 
   asio::io_context io_;
   Endpoint endpoint_;
@@ -2639,6 +2805,7 @@ class client_core final : public core_interface,
   bool open_ = false;            // con_ completed its handshake
   bool ever_opened_ = false;     // the first dial succeeded
   bool closing_ = false;         // close() reached the I/O thread
+  bool close_sent_ = false;      // closing_: the close frame follows the accepted frames
   bool finished_ = false;
   bool reading_paused_ = false;
   bool has_local_cause_ = false;
@@ -2663,8 +2830,10 @@ class client_core final : public core_interface,
   std::promise<reason> first_dial_;
   std::shared_ptr<std::string> tls_failure_ = std::make_shared<std::string>();  // wss:// only
 
-  std::promise<void> done_promise_;
-  std::shared_future<void> done_{done_promise_.get_future().share()};
+  // Set by the callback thread after its last reference to this engine is gone, so a ready
+  // done() also means the engine was destroyed if nothing else held it (see run_first_dial).
+  std::shared_ptr<std::promise<void>> done_promise_ = std::make_shared<std::promise<void>>();
+  std::shared_future<void> done_{done_promise_->get_future().share()};
 };
 
 }  // namespace detail
@@ -2686,6 +2855,7 @@ WSPULSE_CORE::client_core(dial_url url, options_type opts)
     : opts_(std::move(opts)),
       url_(std::move(url)),
       log_url_(redact_url(url_.text)),
+      cb_log_url_(log_url_),
       work_(asio::make_work_guard(io_)),
       dial_text_(url_.text),
       headers_(opts_.dial_headers()) {
@@ -2724,24 +2894,43 @@ WSPULSE_CORE::~client_core() {
 WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::run_first_dial() {
   std::future<reason> result = first_dial_.get_future();
-  io_thread_ = std::thread([this] {
+  try {
+    start_threads();
+  } catch (const std::system_error& ex) {  // near the process's thread limit
+    work_.reset();
+    io_.stop();
+    join_threads();
+    reason why(ex.code());
+    why.detail = "cannot start a thread of the client";
+    return why;
+  }
+  asio::post(io_, [this] { begin_dial(); });
+  reason why = result.get();
+  if (why) join_threads();
+  return why;
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::start_threads() {
+  io_thread_ = start_thread([this] {
     for (;;) {
       try {
         io_.run();
         return;
       } catch (const std::exception& ex) {  // a user hook or a dependency threw: keep serving
         if (logs(log_level::error))
-          logger().log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
+          log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
       }
     }
   });
-  // The callback thread holds a reference: the handle may be destroyed inside a callback.
-  cb_thread_ = std::thread([self = this->shared_from_this()] { self->callback_loop(); });
+  // The callback thread holds a reference: the handle may be destroyed inside a callback, and
+  // then this thread runs the engine's destructor. done() becomes ready only after that.
+  cb_thread_ = start_thread([self = this->shared_from_this(), done = done_promise_]() mutable {
+    self->callback_loop();
+    self.reset();
+    done->set_value();
+  });
   cb_thread_id_ = cb_thread_.get_id();
-  asio::post(io_, [this] { begin_dial(); });
-  reason why = result.get();
-  if (why) join_threads();
-  return why;
 }
 
 // ---------------------------------------------------------------- user threads
@@ -2837,11 +3026,12 @@ void WSPULSE_CORE::begin_dial() {
   con_->set_max_message_size(opts_.max_message_size() == 0 ? std::numeric_limits<std::size_t>::max()
                                                            : opts_.max_message_size());
   // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
-  con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl) {
+  con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl hdl) {
+    if (!is_current(id)) return retire(hdl);  // abandoned while its connect was completing
     std::error_code ignored;
-    if (is_current(id)) con_->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    con_->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   });
-  con_->set_open_handler([this, id](websocketpp::connection_hdl) { on_open(id); });
+  con_->set_open_handler([this, id](websocketpp::connection_hdl hdl) { on_open(id, hdl); });
   con_->set_fail_handler([this, id](websocketpp::connection_hdl) { on_fail(id); });
   con_->set_close_handler([this, id](websocketpp::connection_hdl) { on_close(id); });
   con_->set_message_handler(
@@ -2858,8 +3048,10 @@ void WSPULSE_CORE::begin_dial() {
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::on_open(std::uint64_t id) {
-  if (!is_current(id)) return;
+void WSPULSE_CORE::on_open(std::uint64_t id, const websocketpp::connection_hdl& hdl) {
+  // An abandoned dial whose completion was already queued: it must not stay open next to the
+  // current transport (a hub would see a duplicate id and kick the live one).
+  if (!is_current(id)) return retire(hdl);
   dial_timer_.cancel();
   open_ = true;
   if (opts_.min_uptime().count() == 0) {
@@ -2878,17 +3070,12 @@ void WSPULSE_CORE::on_open(std::uint64_t id) {
   connected_.store(true, std::memory_order_release);
   start_heartbeat();
   if (logs(log_level::info))
-    logger().log(log_level::info, ever_opened_ ? "transport restored" : "connected",
-                 {{"url", log_url_}});
+    log(log_level::info, ever_opened_ ? "transport restored" : "connected", {{"url", log_url_}});
   if (!ever_opened_) {
     ever_opened_ = true;
     first_dial_.set_value(reason{});
   } else {
     post_event({event::kind::restore, {}, {}, id});
-  }
-  if (closing_) {
-    begin_close();
-    return;
   }
   pump();
 }
@@ -2920,8 +3107,7 @@ reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
       return why;
     }
   }
-  why.detail =
-      con->get_transport_ec() ? con->get_transport_ec().message() : con->get_ec().message();
+  why.detail = transport_detail(con);
   return why;
 }
 
@@ -2931,17 +3117,17 @@ void WSPULSE_CORE::dial_failed(reason why) {
     first_dial_.set_value(why);
     return finish(std::move(why), event::kind::stop);
   }
-  if (closing_) return finish(reason{});
   ++attempt_;
   if (logs(log_level::warn))
-    logger().log(log_level::warn, "reconnect attempt failed",
-                 {{"url", log_url_}, {"attempt", attempt_}, {"reason", why.message()}});
+    log(log_level::warn, "reconnect attempt failed",
+        {{"url", log_url_}, {"attempt", attempt_}, {"reason", why.message()}});
   const auto& stops = opts_.stop_http_statuses();
   if (why.http_status != 0 && std::find(stops.begin(), stops.end(), why.http_status) != stops.end())
     return finish(std::move(why));
   if (opts_.max_retries() != 0 && attempt_ >= opts_.max_retries()) {
     reason exhausted(errc::retries_exhausted);
     exhausted.http_status = why.http_status;
+    exhausted.detail = "last attempt: " + why.message();
     return finish(std::move(exhausted));
   }
   schedule_redial();
@@ -2958,27 +3144,15 @@ void WSPULSE_CORE::schedule_redial() {
     const milliseconds delay =
         Backoff::delay(attempt_, opts_.base_delay(), opts_.max_delay(), rng_);
     if (logs(log_level::info))
-      logger().log(log_level::info, "reconnecting",
-                   {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
+      log(log_level::info, "reconnecting",
+          {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
     backoff_timer_.expires_after(delay);
     backoff_timer_.async_wait([this](const std::error_code& ec) {
       if (ec || closing_ || finished_) return;
-      if (const auto& hook = opts_.reconnect_callback()) {
-        std::string next_url = dial_text_;
-        try {
-          hook(next_url, headers_);
-        } catch (const std::exception& ex) {
-          if (logs(log_level::error))
-            logger().log(log_level::error, "before_reconnect threw", {{"what", ex.what()}});
-        }
-        dial_url normalized;
-        if (normalize_url(next_url, normalized) || normalized.secure != url_.secure) {
-          ++transport_;
-          return dial_failed(errc::invalid_url);
-        }
-        dial_text_ = std::move(normalized.text);
-        log_url_ = redact_url(dial_text_);
-      }
+      // before_reconnect is a callback like the others: it runs on the callback thread, never
+      // next to another one, and may close or destroy the client. The dial waits for it.
+      if (opts_.reconnect_callback())
+        return post_event({event::kind::redial, dial_text_, {}, 0, headers_});
       begin_dial();
     });
   } else {
@@ -2986,17 +3160,27 @@ void WSPULSE_CORE::schedule_redial() {
   }
 }
 
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::redial(dial_url next, header_list headers, reason hook_failure) {
+  if (closing_ || finished_) return;
+  if (hook_failure) return dial_failed(std::move(hook_failure));
+  dial_text_ = std::move(next.text);
+  log_url_ = redact_url(dial_text_);
+  headers_ = std::move(headers);
+  begin_dial();
+}
+
 // ---------------------------------------------------------------- I/O thread: open transport
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::pump() {
+bool WSPULSE_CORE::pump() {
   std::size_t queued = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     pump_posted_ = false;
     queued = queue_.size();
   }
-  if (!open_) return;
+  if (!open_ || close_sent_) return handed_ == queued;
   constexpr auto opcode = Codec::wire == wire_type::binary ? websocketpp::frame::opcode::binary
                                                            : websocketpp::frame::opcode::text;
   // Slots below `queued` are only replaced after this thread pops them: safe to read unlocked.
@@ -3010,6 +3194,7 @@ void WSPULSE_CORE::pump() {
     if (con_->send(wire.data(), wire.size(), opcode)) break;
     handed_bytes_ += wire.size();
   }
+  return handed_ == queued;
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3039,7 +3224,8 @@ void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool
   }
   handed_ -= data_frames;
   handed_bytes_ -= written_bytes;
-  pump();  // the next slice of the backlog
+  const bool flushed = pump();  // the next slice of the backlog
+  if (closing_ && flushed) send_close_frame();
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3058,8 +3244,7 @@ void WSPULSE_CORE::arm_write_deadline(clock::time_point at) {
     if (!is_current(id) || !open_ || !write_in_flight_) return;
     const clock::time_point deadline = write_started_ + opts_.write_wait();
     if (clock::now() < deadline) return arm_write_deadline(deadline);
-    if (logs(log_level::warn))
-      logger().log(log_level::warn, "write timed out", {{"url", log_url_}});
+    if (logs(log_level::warn)) log(log_level::warn, "write timed out", {{"url", log_url_}});
     drop_transport(errc::write_timeout);
   });
 }
@@ -3093,8 +3278,7 @@ void WSPULSE_CORE::check_liveness() {
   if (reading_paused_) last_read_ = now;  // not reading on purpose: silence proves nothing
   const clock::time_point deadline = last_read_ + opts_.pong_wait();
   if (now >= deadline) {
-    if (logs(log_level::warn))
-      logger().log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
+    if (logs(log_level::warn)) log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
     return drop_transport(errc::heartbeat_timeout);
   }
   live_timer_.expires_at(deadline);
@@ -3144,23 +3328,34 @@ void WSPULSE_CORE::drop_transport(reason cause) {
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::force_shut() {
+void WSPULSE_CORE::shut_socket(const connection_ptr& con) {
   // Aborts the pending read and any stalled write; websocketpp then terminates the connection
   // and calls its close (or fail) handler.
   std::error_code ignored;
-  auto& socket = con_->get_raw_socket();
+  auto& socket = con->get_raw_socket();
   socket.cancel(ignored);
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::abandon_connection() {
-  // Its handlers become stale (transport id) and its observer is detached; cancelling the
-  // socket lets websocketpp wind it down in the background.
+  // Its handlers become stale (transport id), its observer is detached, its name lookup is
+  // forgotten, and its socket is cancelled; a stage that completes anyway (a connect or an
+  // upgrade already queued) meets retire().
+  endpoint_.cancel_lookup();
   con_->observe(nullptr, 0);
   std::error_code ignored;
   con_->get_raw_socket().cancel(ignored);
   con_.reset();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::retire(const websocketpp::connection_hdl& hdl) {
+  std::error_code ec;
+  connection_ptr con = endpoint_.get_con_from_hdl(hdl, ec);
+  if (!con) return;
+  con->observe(nullptr, 0);
+  shut_socket(con);
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3178,14 +3373,22 @@ void WSPULSE_CORE::begin_close() {
     has_local_cause_ = true;
     local_cause_ = reason{};
   }
-  pump();  // frames already accepted go out before the close frame
-  std::error_code ec;
-  con_->close(websocketpp::close::status::normal, std::string(), ec);
-  if (ec) return force_shut();
+  // Every accepted frame goes out before the close frame, slice by slice as writes complete
+  // (on_write_done); write_wait bounds the whole flush and the close handshake.
   close_timer_.expires_after(opts_.write_wait());
   close_timer_.async_wait([this, id = transport_](const std::error_code& timer_ec) {
     if (!timer_ec && is_current(id)) force_shut();
   });
+  if (pump()) send_close_frame();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::send_close_frame() {
+  if (close_sent_ || !con_ || !open_) return;
+  close_sent_ = true;
+  std::error_code ec;
+  con_->close(websocketpp::close::status::normal, std::string(), ec);
+  if (ec) force_shut();
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3200,24 +3403,54 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   stop_timers();
   const log_level level = cause ? log_level::warn : log_level::info;
   if (logs(level))
-    logger().log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
+    log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
   reason after = cause;
   post_event({event::kind::drop, {}, std::move(cause), id});
   if (closing_) return finish(reason{});
-  const auto& stop_close = opts_.stop_close_code();
-  const bool stop = after.close_code != 0 && stop_close && stop_close(after.close_code);
+  const bool stop = after.close_code != 0 && stops_on_close_code(after.close_code);
   if (opts_.reconnect_enabled() && !stop) return schedule_redial();
   if (!stop) after.code = errc::connection_lost;
   finish(std::move(after));
 }
 
 WSPULSE_CORE_TEMPLATE
+bool WSPULSE_CORE::stops_on_close_code(std::uint16_t code) {
+  const auto& pred = opts_.stop_close_code();
+  if (!pred) return false;
+  try {
+    return pred(code);
+  } catch (...) {  // a failing predicate says "no": the client goes on
+    if (logs(log_level::error)) log(log_level::error, "stop_on_close_code threw", {});
+    return false;
+  }
+}
+
+WSPULSE_CORE_TEMPLATE
+std::string WSPULSE_CORE::transport_detail(const connection_ptr& con) {
+  // get_ec() holds the cause websocketpp acted on; the transport's own code is the better
+  // text only when websocketpp passed it through (a later shutdown error may overwrite it).
+  const std::error_code ec = con->get_ec();
+  const bool pass_through = ec == websocketpp::transport::error::make_error_code(
+                                      websocketpp::transport::error::pass_through);
+  return ec && !pass_through ? ec.message() : con->get_transport_ec().message();
+}
+
+WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::close_reason(const connection_ptr& con) {
   if (has_local_cause_) return local_cause_;
   if (lib_close_code_ == websocketpp::close::status::message_too_big) return errc::message_too_big;
-  if (lib_close_code_ != 0) return errc::connection_lost;  // protocol error on the wire
+  if (lib_close_code_ != 0) {  // a protocol error of the server, found by websocketpp
+    reason why(errc::connection_lost);
+    why.detail = "protocol error (closed with " + std::to_string(lib_close_code_) + ")";
+    if (!con->get_local_close_reason().empty()) why.detail += ": " + con->get_local_close_reason();
+    return why;
+  }
   const auto remote = con->get_remote_close_code();
-  if (remote == websocketpp::close::status::abnormal_close) return errc::connection_lost;
+  if (remote == websocketpp::close::status::abnormal_close) {
+    reason why(errc::connection_lost);
+    why.detail = transport_detail(con);
+    return why;
+  }
   reason why(errc::server_closed);
   why.close_code = remote;
   why.close_text = con->get_remote_close_reason();
@@ -3239,7 +3472,7 @@ void WSPULSE_CORE::finish(reason why, typename event::kind last) {
   if (con_) abandon_connection();
   const char* what = last == event::kind::stop ? "dial failed" : "client closed";
   if (logs(log_level::info))
-    logger().log(log_level::info, what, {{"url", log_url_}, {"reason", why.message()}});
+    log(log_level::info, what, {{"url", log_url_}, {"reason", why.message()}});
   post_event({last, {}, std::move(why), 0});
   io_.stop();  // nothing more runs here; what is still pending dies with io_
 }
@@ -3287,11 +3520,11 @@ void WSPULSE_CORE::callback_loop() {
           break;
         case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); break;
         case event::kind::restore: invoke("on_transport_restore", opts_.restore_callback()); break;
+        case event::kind::redial: run_reconnect_hook(e); break;
         case event::kind::disconnect:
           invoke("on_disconnect", opts_.disconnect_callback(), e.why);
-          done_promise_.set_value();
           return;
-        case event::kind::stop: done_promise_.set_value(); return;
+        case event::kind::stop: return;
       }
     }
     batch.clear();
@@ -3307,13 +3540,55 @@ void WSPULSE_CORE::callback_loop() {
 }
 
 WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::run_reconnect_hook(event& e) {
+  std::string url = std::move(e.data);
+  header_list headers = std::move(e.headers);
+  reason failure;
+  try {
+    opts_.reconnect_callback()(url, headers);
+    for (const auto& [name, value] : headers) validate_header(name, value);
+  } catch (const std::exception& ex) {  // a failed attempt, like a refused dial
+    failure = reason(errc::callback_failed);
+    failure.detail = std::string("before_reconnect: ") + ex.what();
+  } catch (...) {
+    failure = reason(errc::callback_failed);
+    failure.detail = "before_reconnect: unknown exception";
+  }
+  dial_url next;
+  if (!failure && (normalize_url(url, next) || next.secure != url_.secure)) {
+    failure = reason(errc::invalid_url);
+    failure.detail = "before_reconnect set an invalid URL or changed ws:// vs wss://";
+  }
+  if (failure && logs(log_level::error))
+    log(log_level::error, "before_reconnect failed",
+        {{"url", cb_log_url_}, {"reason", failure.message()}});
+  if (!failure) cb_log_url_ = redact_url(next.text);
+  asio::post(io_, [this, next = std::move(next), headers = std::move(headers),
+                   failure = std::move(failure)]() mutable {
+    redial(std::move(next), std::move(headers), std::move(failure));
+  });
+}
+
+WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::deliver(const event& e, frame& f) {
   std::error_code ec;
-  opts_.codec().decode(e.data, f, ec);
+  try {
+    opts_.codec().decode(e.data, f, ec);
+  } catch (const std::exception& ex) {  // a throwing codec loses that message, like bad JSON
+    if (logs(log_level::warn))
+      log(log_level::warn, "codec threw: dropping message",
+          {{"url", cb_log_url_}, {"what", ex.what()}, {"bytes", e.data.size()}});
+    return;
+  } catch (...) {
+    if (logs(log_level::warn))
+      log(log_level::warn, "codec threw: dropping message",
+          {{"url", cb_log_url_}, {"what", "unknown exception"}, {"bytes", e.data.size()}});
+    return;
+  }
   if (ec) {
     if (logs(log_level::warn))
-      logger().log(log_level::warn, "dropping undecodable message",
-                   {{"url", log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
+      log(log_level::warn, "dropping undecodable message",
+          {{"url", cb_log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
     return;
   }
   const auto& fn = opts_.message_callback();
@@ -3323,11 +3598,11 @@ void WSPULSE_CORE::deliver(const event& e, frame& f) {
     return;
   } catch (const std::exception& ex) {
     if (logs(log_level::error))
-      logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", ex.what()}});
+      log(log_level::error, "on_message threw", {{"url", cb_log_url_}, {"what", ex.what()}});
   } catch (...) {
     if (logs(log_level::error))
-      logger().log(log_level::error, "on_message threw",
-                   {{"url", log_url_}, {"what", "unknown exception"}});
+      log(log_level::error, "on_message threw",
+          {{"url", cb_log_url_}, {"what", "unknown exception"}});
   }
   // Like the Go client's panic recovery: the transport is dropped, the process survives.
   asio::post(io_, [this, id = e.transport] {
@@ -3343,11 +3618,10 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) 
     fn(args...);
   } catch (const std::exception& ex) {
     if (logs(log_level::error))
-      logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
+      log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
   } catch (...) {
     if (logs(log_level::error))
-      logger().log(log_level::error, "callback threw",
-                   {{"callback", which}, {"what", "unknown exception"}});
+      log(log_level::error, "callback threw", {{"callback", which}, {"what", "unknown exception"}});
   }
 }
 
@@ -3428,6 +3702,10 @@ using options = client::options;
 /// Same as client::dial.
 inline client dial(std::string_view url, options opts = {}) {
   return client::dial(url, std::move(opts));
+}
+/// Same as client::dial(url, opts, why): never throws; an empty client on failure.
+inline client dial(std::string_view url, options opts, reason& why) noexcept {
+  return client::dial(url, std::move(opts), why);
 }
 
 }  // namespace wspulse

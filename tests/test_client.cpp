@@ -335,13 +335,18 @@ TEST_SUITE("client") {
       CHECK_FALSE(c);
       CHECK(why.code == errc::invalid_url);
     }
+    // The free function has the non-throwing form too.
+    const wspulse::client free_dialed = wspulse::dial("ftp://127.0.0.1/ws", {}, why);
+    CHECK_FALSE(free_dialed);
+    CHECK(why.code == errc::invalid_url);
 #ifndef WSPULSE_CLIENT_ENABLE_TLS
     auto c = quiet_client::dial("wss://127.0.0.1:1/ws", {}, why);
     CHECK(why.code == errc::tls_unavailable);
     quiet_client::dial("HTTPS://127.0.0.1:1/ws", {}, why);
     CHECK(why.code == errc::tls_unavailable);
 #endif
-    // http:// maps to ws:// (case-insensitive): a refused port fails later, as connection_lost.
+    // http:// maps to ws:// (case-insensitive): the dial reaches a listener that never answers
+    // and fails there, as handshake_timeout, not as invalid_url.
     silent_listener nobody_home;
     const std::uint16_t port = nobody_home.port();
     quiet_options opts;
@@ -540,8 +545,9 @@ TEST_SUITE("client") {
       };
       *c = quiet_client::dial(server.url("/ws?id=s3"), rec.attach(opts));
       auto done = c->done();
-      ready = true;
+      // The callback may destroy *c only once this thread is done with it.
       REQUIRE(c->send({"", "die", "1"}) == std::error_code{});
+      ready = true;
       REQUIRE(done.wait_for(5s) == std::future_status::ready);
       CHECK(rec.lifecycle() == std::vector<std::string>{"drop", "disconnect"});
     }

@@ -262,14 +262,13 @@ TEST_SUITE("resilience") {
       if (c.send({"", "blob", blob}) == errc::send_buffer_full) break;
       ++queued;
     }
+    INFO("blobs queued " << queued << ", drops " << rec.drops().size());
     REQUIRE(rec.wait_drops(1, 10s));
     CHECK(rec.drops().at(0).code == errc::write_timeout);
     CHECK(std::chrono::steady_clock::now() - start < 8s);
-    REQUIRE(rec.wait_event_count("restore", 1, 10s));
     // The queued blobs (their write never completed) go out again on the new transport; that
     // such a backlog drains is the next test's subject.
-    CHECK(rec.drops().size() >= 1);
-    INFO("blobs queued " << queued << ", drops " << rec.drops().size());
+    REQUIRE(rec.wait_event_count("restore", 1, 10s));
     c.close();
     CHECK(lifecycle_problem(rec.events()) == "");
     CHECK(rec.violations() == 0);

@@ -77,6 +77,10 @@ using options = client::options;
 inline client dial(std::string_view url, options opts = {}) {
   return client::dial(url, std::move(opts));
 }
+/// Same as client::dial(url, opts, why): never throws; an empty client on failure.
+inline client dial(std::string_view url, options opts, reason& why) noexcept {
+  return client::dial(url, std::move(opts), why);
+}
 
 }  // namespace wspulse
 

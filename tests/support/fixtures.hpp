@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "log_sink.hpp"
 #include "wait_until.hpp"
 
 #include <wspulse_client.hpp>
@@ -14,8 +15,9 @@
 
 namespace wspulse::test_support {
 
-/// Every default policy, no log output.
-using quiet_client = basic_client<json_codec, null_logger>;
+/// Every default policy; logs to log_sink, which is off unless a test or WSPULSE_TEST_LOG=1
+/// turns it on.
+using quiet_client = basic_client<json_codec, sink_logger>;
 using quiet_options = quiet_client::options;
 
 /// The client may see the 101 before the server's open handler ran: wait until the server

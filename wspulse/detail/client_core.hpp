@@ -6,8 +6,11 @@
 // Threads and what they touch:
 // - any user thread: send() and close(), under mu_ (state_, queue_, pump_posted_);
 // - the I/O thread: everything websocketpp, the timers and the io-only fields below;
-// - the callback thread: events_ (under ev_mu_), the user's callbacks, the codec's decode.
-// Callbacks never run under a lock, on the I/O thread, or inside send()/close().
+// - the callback thread: events_ (under ev_mu_), the user's callbacks (before_reconnect
+//   included), the codec's decode, cb_log_url_;
+// - a detached thread per host-name lookup (detail/transport.hpp), which touches none of this.
+// Callbacks never run under a lock, on the I/O thread, or inside send()/close(); every call
+// into user code on these threads is guarded against exceptions.
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -17,6 +20,7 @@
 #include "../options.hpp"
 #include "../redact.hpp"
 #include "send_queue.hpp"
+#include "start_thread.hpp"
 #include "transport.hpp"
 #include "tls.hpp"  // after transport.hpp: its content is gated on WSPULSE_CLIENT_ENABLE_TLS
 #include "url.hpp"
@@ -85,25 +89,31 @@ class client_core final : public core_interface,
   static constexpr bool secure = !std::is_same_v<Endpoint, plain_endpoint>;
 
   struct event {
-    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop } what;
-    std::string data;           // message: the raw bytes
+    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop, redial } what;
+    std::string data;           // message: the raw bytes; redial: the URL of the next dial
     reason why;                 // drop / disconnect
     std::uint64_t transport{};  // message: the transport it came from
+    header_list headers{};      // redial: the headers of the next dial
   };
 
   std::error_code admission() const;         // why send() would refuse now, under mu_
   std::error_code admission_locked() const;  // the same, mu_ held
 
+  void start_threads();  // throws std::system_error when the system refuses a thread
+
   // --- I/O thread ---
   void begin_dial();
   void dial_failed(reason why);
   void abandon_connection();
-  void force_shut();
-  void on_open(std::uint64_t transport);
+  void force_shut() { shut_socket(con_); }
+  void on_open(std::uint64_t transport, const websocketpp::connection_hdl& hdl);
+  void retire(const websocketpp::connection_hdl& hdl);
+  static void shut_socket(const connection_ptr& con);
   void on_fail(std::uint64_t transport);
   void on_close(std::uint64_t transport);
   void on_message(std::uint64_t transport, std::string&& data);
-  void pump();
+  bool pump();  // true when every queued frame has been handed to websocketpp
+  void send_close_frame();
   void start_heartbeat();
   void check_liveness();
   void arm_write_deadline(clock::time_point at);
@@ -111,13 +121,14 @@ class client_core final : public core_interface,
   void drop_transport(reason cause);  // local cause: force the socket shut
   void begin_close();
   void schedule_redial();
-  void redial_failed(reason why);
+  void redial(dial_url next, header_list headers, reason hook_failure);
   // Ends the client: disconnect (on_disconnect fires) or, for a failed first dial, stop.
   void finish(reason why, typename event::kind last = event::kind::disconnect);
   void stop_timers();
   void resume_reading();
   reason failure_reason(const connection_ptr& con);
   reason close_reason(const connection_ptr& con);
+  static std::string transport_detail(const connection_ptr& con);
   bool is_current(std::uint64_t transport) const noexcept {
     return transport == transport_ && con_ != nullptr;
   }
@@ -130,17 +141,27 @@ class client_core final : public core_interface,
   void post_event(event e);
   void callback_loop();
   void deliver(const event& e, frame& scratch);
+  void run_reconnect_hook(event& e);
   void join_threads();
+  bool stops_on_close_code(std::uint16_t code);
   template <class Fn, class... Args>
   void invoke(const char* which, const Fn& fn, const Args&... args);
 
-  // Call sites test logs(level) first, so a disabled logger never builds its fields.
+  // Call sites test logs(level) first, so a disabled logger never builds its fields. A
+  // logger that throws loses that record and nothing else.
   bool logs(log_level level) noexcept { return should_log(opts_.logger(), level); }
-  Logger& logger() noexcept { return opts_.logger(); }
+  void log(log_level level, std::string_view message,
+           std::initializer_list<log_field> fields) noexcept {
+    try {
+      opts_.logger().log(level, message, fields);
+    } catch (...) {
+    }
+  }
 
   options_type opts_;
   dial_url url_;
-  std::string log_url_;  // redacted once
+  std::string log_url_;     // redacted once per URL; the I/O thread's copy
+  std::string cb_log_url_;  // the callback thread's copy (before_reconnect may change the URL)
 
   asio::io_context io_;
   Endpoint endpoint_;
@@ -175,6 +196,7 @@ class client_core final : public core_interface,
   bool open_ = false;            // con_ completed its handshake
   bool ever_opened_ = false;     // the first dial succeeded
   bool closing_ = false;         // close() reached the I/O thread
+  bool close_sent_ = false;      // closing_: the close frame follows the accepted frames
   bool finished_ = false;
   bool reading_paused_ = false;
   bool has_local_cause_ = false;
@@ -199,8 +221,10 @@ class client_core final : public core_interface,
   std::promise<reason> first_dial_;
   std::shared_ptr<std::string> tls_failure_ = std::make_shared<std::string>();  // wss:// only
 
-  std::promise<void> done_promise_;
-  std::shared_future<void> done_{done_promise_.get_future().share()};
+  // Set by the callback thread after its last reference to this engine is gone, so a ready
+  // done() also means the engine was destroyed if nothing else held it (see run_first_dial).
+  std::shared_ptr<std::promise<void>> done_promise_ = std::make_shared<std::promise<void>>();
+  std::shared_future<void> done_{done_promise_->get_future().share()};
 };
 
 }  // namespace detail

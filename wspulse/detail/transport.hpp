@@ -7,6 +7,7 @@
 #pragma once
 
 #include "asio_check.hpp"
+#include "start_thread.hpp"
 
 #include <websocketpp/client.hpp>
 #include <websocketpp/common/network.hpp>
@@ -15,8 +16,12 @@
 #include <websocketpp/logger/stub.hpp>
 #include <websocketpp/transport/asio/endpoint.hpp>
 
+#include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+
+#include <netdb.h>  // getaddrinfo
 
 #if defined(__linux__)
 #include <sys/random.h>  // getrandom
@@ -26,8 +31,13 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -132,6 +142,52 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   bool read_pending_ = false;
 };
 
+// Name resolution on a detached thread of its own, per lookup. Asio's resolver runs
+// getaddrinfo on one thread per io_context that the io_context joins when it is destroyed:
+// a lookup stuck for seconds would then hold dial(), close() and the destructor hostage. A
+// detached lookup holds nothing of the client: it posts its result through this gate, which
+// the endpoint shuts before its io_context goes away; a result nobody waits for is freed.
+class resolve_gate {
+ public:
+  explicit resolve_gate(asio::io_context& io) : io_(&io) {}
+  template <class Handler>
+  void post(Handler&& h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (io_ != nullptr) asio::post(*io_, std::forward<Handler>(h));
+  }
+  void shut() {
+    std::lock_guard<std::mutex> lock(mu_);
+    io_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  asio::io_context* io_;
+};
+
+struct addrinfo_deleter {
+  void operator()(::addrinfo* ai) const noexcept {
+    if (ai != nullptr) ::freeaddrinfo(ai);
+  }
+};
+using addrinfo_ptr = std::unique_ptr<::addrinfo, addrinfo_deleter>;
+
+// getaddrinfo's EAI_* codes as the Asio errors its own resolver would report.
+inline std::error_code resolve_error(int gai, int saved_errno) {
+  switch (gai) {
+    case 0: return {};
+#ifdef EAI_NODATA
+    case EAI_NODATA:
+#endif
+    case EAI_NONAME: return asio::error::host_not_found;
+    case EAI_AGAIN: return asio::error::host_not_found_try_again;
+    case EAI_SERVICE: return asio::error::service_not_found;
+    case EAI_MEMORY: return std::make_error_code(std::errc::not_enough_memory);
+    case EAI_SYSTEM: return std::error_code(saved_errno, std::system_category());
+    default: return asio::error::no_recovery;
+  }
+}
+
 template <class config>
 class observed_endpoint : public websocketpp::transport::asio::endpoint<config> {
   using base = websocketpp::transport::asio::endpoint<config>;
@@ -140,24 +196,81 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
   using transport_con_type = observed_connection<config>;
   using transport_con_ptr = typename transport_con_type::ptr;
 
-  // Asio runs async_resolve on a thread of its own, one per io_context, alive as long as it:
-  // 12 KiB of stack per client even for "127.0.0.1". An IP literal needs no lookup, so it goes
-  // straight on to websocketpp's connect step; host names take the usual path.
+  observed_endpoint() = default;
+  observed_endpoint(const observed_endpoint&) = delete;
+  observed_endpoint& operator=(const observed_endpoint&) = delete;
+  ~observed_endpoint() {
+    if (gate_) gate_->shut();
+  }
+
+  /// Forgets the lookup in flight, if any: its result, whenever it comes, is dropped.
+  void cancel_lookup() noexcept { lookup_.reset(); }
+
   void async_connect(transport_con_ptr tcon, websocketpp::uri_ptr u,
                      websocketpp::transport::connect_handler cb) {
-    std::error_code ec;
-    const std::string& host = u->get_host();
-    const bool bracketed = host.size() > 1 && host.front() == '[';
-    const auto address =
-        asio::ip::make_address(bracketed ? host.substr(1, host.size() - 2) : host, ec);
-    if (ec || !tcon->get_proxy().empty()) return base::async_connect(tcon, u, std::move(cb));
+    if (!tcon->get_proxy().empty()) return base::async_connect(tcon, u, std::move(cb));
     tcon->set_uri(u);
-    auto results = asio::ip::tcp::resolver::results_type::create(
-        asio::ip::tcp::endpoint(address, u->get_port()), host, u->get_port_str());
     // handle_resolve cancels the DNS timer it is given: hand it one that does nothing.
     auto dns_timer = tcon->set_timer(config::timeout_dns_resolve, [](const std::error_code&) {});
-    base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
+    const std::string& host = u->get_host();
+    const bool bracketed = host.size() > 1 && host.front() == '[';
+    std::error_code ec;
+    const auto address =
+        asio::ip::make_address(bracketed ? host.substr(1, host.size() - 2) : host, ec);
+    if (!ec) {  // an IP literal needs no lookup
+      auto results = asio::ip::tcp::resolver::results_type::create(
+          asio::ip::tcp::endpoint(address, u->get_port()), host, u->get_port_str());
+      return base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
+    }
+    if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service());
+    const std::uint64_t id = ++lookups_;
+    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, u->get_port_str()});
+    try {
+      start_thread([gate = gate_, this_endpoint = this, id, host, port = u->get_port_str()] {
+        ::addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_protocol = IPPROTO_TCP;
+        hints.ai_flags = AI_ADDRCONFIG;
+        ::addrinfo* found = nullptr;
+        const int gai = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+        auto result = std::make_shared<addrinfo_ptr>(found);
+        const std::error_code lookup_ec = resolve_error(gai, errno);
+        // Runs on the I/O thread, and only while the endpoint lives (the gate is shut first).
+        gate->post([this_endpoint, id, result, lookup_ec] {
+          this_endpoint->lookup_done(id, result->get(), lookup_ec);
+        });
+      }).detach();
+    } catch (const std::system_error& ex) {  // no thread to be had: the dial fails, clearly
+      auto failed = std::move(*lookup_);
+      lookup_.reset();
+      failed.cb(ex.code());
+    }
   }
+
+ private:
+  struct pending_lookup {
+    std::uint64_t id;
+    transport_con_ptr tcon;
+    typename base::timer_ptr dns_timer;
+    websocketpp::transport::connect_handler cb;
+    std::string host, port;
+  };
+
+  void lookup_done(std::uint64_t id, ::addrinfo* found, std::error_code ec) {
+    if (!lookup_ || lookup_->id != id) return;  // abandoned
+    pending_lookup done = std::move(*lookup_);
+    lookup_.reset();
+    auto results = ec || found == nullptr
+                       ? asio::ip::tcp::resolver::results_type()
+                       : asio::ip::tcp::resolver::results_type::create(found, done.host, done.port);
+    if (!ec && results.empty()) ec = asio::error::host_not_found;
+    base::handle_resolve(done.tcon, done.dns_timer, std::move(done.cb), ec, results);
+  }
+
+  std::shared_ptr<resolve_gate> gate_;
+  std::optional<pending_lookup> lookup_;  // one dial at a time per client
+  std::uint64_t lookups_ = 0;
 };
 
 /// Masking keys (RFC 6455 § 5.3: unpredictable, from a strong entropy source) drawn from the

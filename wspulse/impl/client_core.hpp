@@ -14,6 +14,7 @@ WSPULSE_CORE::client_core(dial_url url, options_type opts)
     : opts_(std::move(opts)),
       url_(std::move(url)),
       log_url_(redact_url(url_.text)),
+      cb_log_url_(log_url_),
       work_(asio::make_work_guard(io_)),
       dial_text_(url_.text),
       headers_(opts_.dial_headers()) {
@@ -52,24 +53,43 @@ WSPULSE_CORE::~client_core() {
 WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::run_first_dial() {
   std::future<reason> result = first_dial_.get_future();
-  io_thread_ = std::thread([this] {
+  try {
+    start_threads();
+  } catch (const std::system_error& ex) {  // near the process's thread limit
+    work_.reset();
+    io_.stop();
+    join_threads();
+    reason why(ex.code());
+    why.detail = "cannot start a thread of the client";
+    return why;
+  }
+  asio::post(io_, [this] { begin_dial(); });
+  reason why = result.get();
+  if (why) join_threads();
+  return why;
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::start_threads() {
+  io_thread_ = start_thread([this] {
     for (;;) {
       try {
         io_.run();
         return;
       } catch (const std::exception& ex) {  // a user hook or a dependency threw: keep serving
         if (logs(log_level::error))
-          logger().log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
+          log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
       }
     }
   });
-  // The callback thread holds a reference: the handle may be destroyed inside a callback.
-  cb_thread_ = std::thread([self = this->shared_from_this()] { self->callback_loop(); });
+  // The callback thread holds a reference: the handle may be destroyed inside a callback, and
+  // then this thread runs the engine's destructor. done() becomes ready only after that.
+  cb_thread_ = start_thread([self = this->shared_from_this(), done = done_promise_]() mutable {
+    self->callback_loop();
+    self.reset();
+    done->set_value();
+  });
   cb_thread_id_ = cb_thread_.get_id();
-  asio::post(io_, [this] { begin_dial(); });
-  reason why = result.get();
-  if (why) join_threads();
-  return why;
 }
 
 // ---------------------------------------------------------------- user threads
@@ -165,11 +185,12 @@ void WSPULSE_CORE::begin_dial() {
   con_->set_max_message_size(opts_.max_message_size() == 0 ? std::numeric_limits<std::size_t>::max()
                                                            : opts_.max_message_size());
   // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
-  con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl) {
+  con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl hdl) {
+    if (!is_current(id)) return retire(hdl);  // abandoned while its connect was completing
     std::error_code ignored;
-    if (is_current(id)) con_->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    con_->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   });
-  con_->set_open_handler([this, id](websocketpp::connection_hdl) { on_open(id); });
+  con_->set_open_handler([this, id](websocketpp::connection_hdl hdl) { on_open(id, hdl); });
   con_->set_fail_handler([this, id](websocketpp::connection_hdl) { on_fail(id); });
   con_->set_close_handler([this, id](websocketpp::connection_hdl) { on_close(id); });
   con_->set_message_handler(
@@ -186,8 +207,10 @@ void WSPULSE_CORE::begin_dial() {
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::on_open(std::uint64_t id) {
-  if (!is_current(id)) return;
+void WSPULSE_CORE::on_open(std::uint64_t id, const websocketpp::connection_hdl& hdl) {
+  // An abandoned dial whose completion was already queued: it must not stay open next to the
+  // current transport (a hub would see a duplicate id and kick the live one).
+  if (!is_current(id)) return retire(hdl);
   dial_timer_.cancel();
   open_ = true;
   if (opts_.min_uptime().count() == 0) {
@@ -206,17 +229,12 @@ void WSPULSE_CORE::on_open(std::uint64_t id) {
   connected_.store(true, std::memory_order_release);
   start_heartbeat();
   if (logs(log_level::info))
-    logger().log(log_level::info, ever_opened_ ? "transport restored" : "connected",
-                 {{"url", log_url_}});
+    log(log_level::info, ever_opened_ ? "transport restored" : "connected", {{"url", log_url_}});
   if (!ever_opened_) {
     ever_opened_ = true;
     first_dial_.set_value(reason{});
   } else {
     post_event({event::kind::restore, {}, {}, id});
-  }
-  if (closing_) {
-    begin_close();
-    return;
   }
   pump();
 }
@@ -248,8 +266,7 @@ reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
       return why;
     }
   }
-  why.detail =
-      con->get_transport_ec() ? con->get_transport_ec().message() : con->get_ec().message();
+  why.detail = transport_detail(con);
   return why;
 }
 
@@ -259,17 +276,17 @@ void WSPULSE_CORE::dial_failed(reason why) {
     first_dial_.set_value(why);
     return finish(std::move(why), event::kind::stop);
   }
-  if (closing_) return finish(reason{});
   ++attempt_;
   if (logs(log_level::warn))
-    logger().log(log_level::warn, "reconnect attempt failed",
-                 {{"url", log_url_}, {"attempt", attempt_}, {"reason", why.message()}});
+    log(log_level::warn, "reconnect attempt failed",
+        {{"url", log_url_}, {"attempt", attempt_}, {"reason", why.message()}});
   const auto& stops = opts_.stop_http_statuses();
   if (why.http_status != 0 && std::find(stops.begin(), stops.end(), why.http_status) != stops.end())
     return finish(std::move(why));
   if (opts_.max_retries() != 0 && attempt_ >= opts_.max_retries()) {
     reason exhausted(errc::retries_exhausted);
     exhausted.http_status = why.http_status;
+    exhausted.detail = "last attempt: " + why.message();
     return finish(std::move(exhausted));
   }
   schedule_redial();
@@ -286,27 +303,15 @@ void WSPULSE_CORE::schedule_redial() {
     const milliseconds delay =
         Backoff::delay(attempt_, opts_.base_delay(), opts_.max_delay(), rng_);
     if (logs(log_level::info))
-      logger().log(log_level::info, "reconnecting",
-                   {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
+      log(log_level::info, "reconnecting",
+          {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
     backoff_timer_.expires_after(delay);
     backoff_timer_.async_wait([this](const std::error_code& ec) {
       if (ec || closing_ || finished_) return;
-      if (const auto& hook = opts_.reconnect_callback()) {
-        std::string next_url = dial_text_;
-        try {
-          hook(next_url, headers_);
-        } catch (const std::exception& ex) {
-          if (logs(log_level::error))
-            logger().log(log_level::error, "before_reconnect threw", {{"what", ex.what()}});
-        }
-        dial_url normalized;
-        if (normalize_url(next_url, normalized) || normalized.secure != url_.secure) {
-          ++transport_;
-          return dial_failed(errc::invalid_url);
-        }
-        dial_text_ = std::move(normalized.text);
-        log_url_ = redact_url(dial_text_);
-      }
+      // before_reconnect is a callback like the others: it runs on the callback thread, never
+      // next to another one, and may close or destroy the client. The dial waits for it.
+      if (opts_.reconnect_callback())
+        return post_event({event::kind::redial, dial_text_, {}, 0, headers_});
       begin_dial();
     });
   } else {
@@ -314,17 +319,27 @@ void WSPULSE_CORE::schedule_redial() {
   }
 }
 
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::redial(dial_url next, header_list headers, reason hook_failure) {
+  if (closing_ || finished_) return;
+  if (hook_failure) return dial_failed(std::move(hook_failure));
+  dial_text_ = std::move(next.text);
+  log_url_ = redact_url(dial_text_);
+  headers_ = std::move(headers);
+  begin_dial();
+}
+
 // ---------------------------------------------------------------- I/O thread: open transport
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::pump() {
+bool WSPULSE_CORE::pump() {
   std::size_t queued = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     pump_posted_ = false;
     queued = queue_.size();
   }
-  if (!open_) return;
+  if (!open_ || close_sent_) return handed_ == queued;
   constexpr auto opcode = Codec::wire == wire_type::binary ? websocketpp::frame::opcode::binary
                                                            : websocketpp::frame::opcode::text;
   // Slots below `queued` are only replaced after this thread pops them: safe to read unlocked.
@@ -338,6 +353,7 @@ void WSPULSE_CORE::pump() {
     if (con_->send(wire.data(), wire.size(), opcode)) break;
     handed_bytes_ += wire.size();
   }
+  return handed_ == queued;
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -367,7 +383,8 @@ void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool
   }
   handed_ -= data_frames;
   handed_bytes_ -= written_bytes;
-  pump();  // the next slice of the backlog
+  const bool flushed = pump();  // the next slice of the backlog
+  if (closing_ && flushed) send_close_frame();
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -386,8 +403,7 @@ void WSPULSE_CORE::arm_write_deadline(clock::time_point at) {
     if (!is_current(id) || !open_ || !write_in_flight_) return;
     const clock::time_point deadline = write_started_ + opts_.write_wait();
     if (clock::now() < deadline) return arm_write_deadline(deadline);
-    if (logs(log_level::warn))
-      logger().log(log_level::warn, "write timed out", {{"url", log_url_}});
+    if (logs(log_level::warn)) log(log_level::warn, "write timed out", {{"url", log_url_}});
     drop_transport(errc::write_timeout);
   });
 }
@@ -421,8 +437,7 @@ void WSPULSE_CORE::check_liveness() {
   if (reading_paused_) last_read_ = now;  // not reading on purpose: silence proves nothing
   const clock::time_point deadline = last_read_ + opts_.pong_wait();
   if (now >= deadline) {
-    if (logs(log_level::warn))
-      logger().log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
+    if (logs(log_level::warn)) log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
     return drop_transport(errc::heartbeat_timeout);
   }
   live_timer_.expires_at(deadline);
@@ -472,23 +487,34 @@ void WSPULSE_CORE::drop_transport(reason cause) {
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::force_shut() {
+void WSPULSE_CORE::shut_socket(const connection_ptr& con) {
   // Aborts the pending read and any stalled write; websocketpp then terminates the connection
   // and calls its close (or fail) handler.
   std::error_code ignored;
-  auto& socket = con_->get_raw_socket();
+  auto& socket = con->get_raw_socket();
   socket.cancel(ignored);
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::abandon_connection() {
-  // Its handlers become stale (transport id) and its observer is detached; cancelling the
-  // socket lets websocketpp wind it down in the background.
+  // Its handlers become stale (transport id), its observer is detached, its name lookup is
+  // forgotten, and its socket is cancelled; a stage that completes anyway (a connect or an
+  // upgrade already queued) meets retire().
+  endpoint_.cancel_lookup();
   con_->observe(nullptr, 0);
   std::error_code ignored;
   con_->get_raw_socket().cancel(ignored);
   con_.reset();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::retire(const websocketpp::connection_hdl& hdl) {
+  std::error_code ec;
+  connection_ptr con = endpoint_.get_con_from_hdl(hdl, ec);
+  if (!con) return;
+  con->observe(nullptr, 0);
+  shut_socket(con);
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -506,14 +532,22 @@ void WSPULSE_CORE::begin_close() {
     has_local_cause_ = true;
     local_cause_ = reason{};
   }
-  pump();  // frames already accepted go out before the close frame
-  std::error_code ec;
-  con_->close(websocketpp::close::status::normal, std::string(), ec);
-  if (ec) return force_shut();
+  // Every accepted frame goes out before the close frame, slice by slice as writes complete
+  // (on_write_done); write_wait bounds the whole flush and the close handshake.
   close_timer_.expires_after(opts_.write_wait());
   close_timer_.async_wait([this, id = transport_](const std::error_code& timer_ec) {
     if (!timer_ec && is_current(id)) force_shut();
   });
+  if (pump()) send_close_frame();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::send_close_frame() {
+  if (close_sent_ || !con_ || !open_) return;
+  close_sent_ = true;
+  std::error_code ec;
+  con_->close(websocketpp::close::status::normal, std::string(), ec);
+  if (ec) force_shut();
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -528,24 +562,54 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   stop_timers();
   const log_level level = cause ? log_level::warn : log_level::info;
   if (logs(level))
-    logger().log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
+    log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
   reason after = cause;
   post_event({event::kind::drop, {}, std::move(cause), id});
   if (closing_) return finish(reason{});
-  const auto& stop_close = opts_.stop_close_code();
-  const bool stop = after.close_code != 0 && stop_close && stop_close(after.close_code);
+  const bool stop = after.close_code != 0 && stops_on_close_code(after.close_code);
   if (opts_.reconnect_enabled() && !stop) return schedule_redial();
   if (!stop) after.code = errc::connection_lost;
   finish(std::move(after));
 }
 
 WSPULSE_CORE_TEMPLATE
+bool WSPULSE_CORE::stops_on_close_code(std::uint16_t code) {
+  const auto& pred = opts_.stop_close_code();
+  if (!pred) return false;
+  try {
+    return pred(code);
+  } catch (...) {  // a failing predicate says "no": the client goes on
+    if (logs(log_level::error)) log(log_level::error, "stop_on_close_code threw", {});
+    return false;
+  }
+}
+
+WSPULSE_CORE_TEMPLATE
+std::string WSPULSE_CORE::transport_detail(const connection_ptr& con) {
+  // get_ec() holds the cause websocketpp acted on; the transport's own code is the better
+  // text only when websocketpp passed it through (a later shutdown error may overwrite it).
+  const std::error_code ec = con->get_ec();
+  const bool pass_through = ec == websocketpp::transport::error::make_error_code(
+                                      websocketpp::transport::error::pass_through);
+  return ec && !pass_through ? ec.message() : con->get_transport_ec().message();
+}
+
+WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::close_reason(const connection_ptr& con) {
   if (has_local_cause_) return local_cause_;
   if (lib_close_code_ == websocketpp::close::status::message_too_big) return errc::message_too_big;
-  if (lib_close_code_ != 0) return errc::connection_lost;  // protocol error on the wire
+  if (lib_close_code_ != 0) {  // a protocol error of the server, found by websocketpp
+    reason why(errc::connection_lost);
+    why.detail = "protocol error (closed with " + std::to_string(lib_close_code_) + ")";
+    if (!con->get_local_close_reason().empty()) why.detail += ": " + con->get_local_close_reason();
+    return why;
+  }
   const auto remote = con->get_remote_close_code();
-  if (remote == websocketpp::close::status::abnormal_close) return errc::connection_lost;
+  if (remote == websocketpp::close::status::abnormal_close) {
+    reason why(errc::connection_lost);
+    why.detail = transport_detail(con);
+    return why;
+  }
   reason why(errc::server_closed);
   why.close_code = remote;
   why.close_text = con->get_remote_close_reason();
@@ -567,7 +631,7 @@ void WSPULSE_CORE::finish(reason why, typename event::kind last) {
   if (con_) abandon_connection();
   const char* what = last == event::kind::stop ? "dial failed" : "client closed";
   if (logs(log_level::info))
-    logger().log(log_level::info, what, {{"url", log_url_}, {"reason", why.message()}});
+    log(log_level::info, what, {{"url", log_url_}, {"reason", why.message()}});
   post_event({last, {}, std::move(why), 0});
   io_.stop();  // nothing more runs here; what is still pending dies with io_
 }
@@ -615,11 +679,11 @@ void WSPULSE_CORE::callback_loop() {
           break;
         case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); break;
         case event::kind::restore: invoke("on_transport_restore", opts_.restore_callback()); break;
+        case event::kind::redial: run_reconnect_hook(e); break;
         case event::kind::disconnect:
           invoke("on_disconnect", opts_.disconnect_callback(), e.why);
-          done_promise_.set_value();
           return;
-        case event::kind::stop: done_promise_.set_value(); return;
+        case event::kind::stop: return;
       }
     }
     batch.clear();
@@ -635,13 +699,55 @@ void WSPULSE_CORE::callback_loop() {
 }
 
 WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::run_reconnect_hook(event& e) {
+  std::string url = std::move(e.data);
+  header_list headers = std::move(e.headers);
+  reason failure;
+  try {
+    opts_.reconnect_callback()(url, headers);
+    for (const auto& [name, value] : headers) validate_header(name, value);
+  } catch (const std::exception& ex) {  // a failed attempt, like a refused dial
+    failure = reason(errc::callback_failed);
+    failure.detail = std::string("before_reconnect: ") + ex.what();
+  } catch (...) {
+    failure = reason(errc::callback_failed);
+    failure.detail = "before_reconnect: unknown exception";
+  }
+  dial_url next;
+  if (!failure && (normalize_url(url, next) || next.secure != url_.secure)) {
+    failure = reason(errc::invalid_url);
+    failure.detail = "before_reconnect set an invalid URL or changed ws:// vs wss://";
+  }
+  if (failure && logs(log_level::error))
+    log(log_level::error, "before_reconnect failed",
+        {{"url", cb_log_url_}, {"reason", failure.message()}});
+  if (!failure) cb_log_url_ = redact_url(next.text);
+  asio::post(io_, [this, next = std::move(next), headers = std::move(headers),
+                   failure = std::move(failure)]() mutable {
+    redial(std::move(next), std::move(headers), std::move(failure));
+  });
+}
+
+WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::deliver(const event& e, frame& f) {
   std::error_code ec;
-  opts_.codec().decode(e.data, f, ec);
+  try {
+    opts_.codec().decode(e.data, f, ec);
+  } catch (const std::exception& ex) {  // a throwing codec loses that message, like bad JSON
+    if (logs(log_level::warn))
+      log(log_level::warn, "codec threw: dropping message",
+          {{"url", cb_log_url_}, {"what", ex.what()}, {"bytes", e.data.size()}});
+    return;
+  } catch (...) {
+    if (logs(log_level::warn))
+      log(log_level::warn, "codec threw: dropping message",
+          {{"url", cb_log_url_}, {"what", "unknown exception"}, {"bytes", e.data.size()}});
+    return;
+  }
   if (ec) {
     if (logs(log_level::warn))
-      logger().log(log_level::warn, "dropping undecodable message",
-                   {{"url", log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
+      log(log_level::warn, "dropping undecodable message",
+          {{"url", cb_log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
     return;
   }
   const auto& fn = opts_.message_callback();
@@ -651,11 +757,11 @@ void WSPULSE_CORE::deliver(const event& e, frame& f) {
     return;
   } catch (const std::exception& ex) {
     if (logs(log_level::error))
-      logger().log(log_level::error, "on_message threw", {{"url", log_url_}, {"what", ex.what()}});
+      log(log_level::error, "on_message threw", {{"url", cb_log_url_}, {"what", ex.what()}});
   } catch (...) {
     if (logs(log_level::error))
-      logger().log(log_level::error, "on_message threw",
-                   {{"url", log_url_}, {"what", "unknown exception"}});
+      log(log_level::error, "on_message threw",
+          {{"url", cb_log_url_}, {"what", "unknown exception"}});
   }
   // Like the Go client's panic recovery: the transport is dropped, the process survives.
   asio::post(io_, [this, id = e.transport] {
@@ -671,11 +777,10 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) 
     fn(args...);
   } catch (const std::exception& ex) {
     if (logs(log_level::error))
-      logger().log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
+      log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
   } catch (...) {
     if (logs(log_level::error))
-      logger().log(log_level::error, "callback threw",
-                   {{"callback", which}, {"what", "unknown exception"}});
+      log(log_level::error, "callback threw", {{"callback", which}, {"what", "unknown exception"}});
   }
 }
 
