@@ -9,9 +9,9 @@
 //
 // Clients, each on its own connection and alone in its own room (the server echoes every frame
 // to the sender's room, so each client gets exactly its own frames back):
-//   ours          wspulse::basic_client<json_codec, null_logger>: send() encodes with json_codec
-//                 and queues (bounded, 256 frames; on errc::send_buffer_full the sender yields
-//                 and retries), the I/O thread writes, on_message gets decoded frames on the
+//   ours          wspulse::basic_client<json_codec, null_logger>: send_for() encodes with
+//                 json_codec and queues (bounded, 256 frames; a full queue makes the sender
+//                 wait for room), the I/O thread writes, on_message gets decoded frames on the
 //                 callback thread.
 //   raw + codec   websocketpp asio_client (stub loggers, own io thread) doing the same codec
 //                 work: json_codec::encode of a fresh frame per send, json_codec::decode into a
@@ -215,14 +215,13 @@ class ours_driver final : public driver {
   ~ours_driver() override { client_.close(); }
   const char* name() const override { return "ours"; }
 
+  // send_for waits for room, so a bulk sender needs no retry loop; a refusal is now a
+  // second without room (never expected).
   std::uint64_t send_frame(const std::string& payload, const std::string&) override {
-    frame f{"", "bench", payload};
     for (std::uint64_t refused = 0;; ++refused) {
-      const std::error_code ec = client_.send(std::move(f));
+      const std::error_code ec = client_.send_for({"", "bench", payload}, std::chrono::seconds(1));
       if (!ec) return refused;
       if (ec != errc::send_buffer_full) throw std::runtime_error("send: " + ec.message());
-      std::this_thread::yield();
-      f = frame{"", "bench", payload};  // moved from: build it again, as a caller would
     }
   }
 

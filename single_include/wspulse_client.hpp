@@ -1991,7 +1991,8 @@ class basic_options {
 // inside its own callback.
 //
 // Threads and what they touch:
-// - any user thread: send() and close(), under mu_ (state_, queue_, pump_posted_);
+// - any user thread: send() and close(), under mu_ (state_, queue_, pump_posted_); a sender
+//   waiting for room sleeps on room_cv_, woken when a write frees slots or the client closes;
 // - the I/O thread: everything websocketpp, the timers and the io-only fields below;
 // - the callback thread: events_ (under ev_mu_), the user's callbacks (before_reconnect
 //   included), the codec's decode, cb_log_url_;
@@ -2664,7 +2665,8 @@ enum class client_state : std::uint8_t { connecting, connected, reconnecting, cl
 class core_interface {
  public:
   virtual ~core_interface() = default;
-  virtual std::error_code send(const frame& f) = 0;
+  /// Queues f, waiting at most `wait` for room in the send queue (0: never waits).
+  virtual std::error_code send(const frame& f, std::chrono::milliseconds wait) = 0;
   virtual void close() = 0;
   virtual std::shared_future<void> done() const = 0;
   virtual bool connected() const noexcept = 0;
@@ -2687,7 +2689,7 @@ class client_core final : public core_interface,
   /// On failure every thread has stopped when this returns, and no callback ran.
   reason run_first_dial();
 
-  std::error_code send(const frame& f) override;
+  std::error_code send(const frame& f, std::chrono::milliseconds wait) override;
   void close() override;
   std::shared_future<void> done() const override { return done_; }
   bool connected() const noexcept override { return connected_.load(std::memory_order_acquire); }
@@ -2785,6 +2787,8 @@ class client_core final : public core_interface,
   bool pump_posted_ = false;
   bool close_requested_ = false;
   send_queue<Bounds::send_frames> queue_;
+  std::condition_variable room_cv_;  // send_for: room in queue_, or closing
+  std::size_t room_waiters_ = 0;     // senders waiting on room_cv_ (no notify without one)
   std::atomic<bool> connected_{false};
 
   // Callback hand-off, under ev_mu_.
@@ -2936,15 +2940,23 @@ void WSPULSE_CORE::start_threads() {
 // ---------------------------------------------------------------- user threads
 
 WSPULSE_CORE_TEMPLATE
-std::error_code WSPULSE_CORE::send(const frame& f) {
-  if (std::error_code refused = admission()) return refused;  // before paying for an encode
+std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wait) {
+  if (std::error_code refused = admission();
+      refused == errc::connection_closed || (refused && wait.count() <= 0))
+    return refused;  // before paying for an encode
   std::string wire;
   std::error_code ec;
   opts_.codec().encode(f, wire, ec);  // on the caller's thread, outside the lock
   if (ec) return ec;
   bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (wait.count() > 0 && admission_locked() == errc::send_buffer_full) {
+      ++room_waiters_;
+      room_cv_.wait_for(lock, wait,
+                        [this] { return admission_locked() != errc::send_buffer_full; });
+      --room_waiters_;
+    }
     if (std::error_code refused = admission_locked()) return refused;
     queue_.push(std::move(wire));
     wake = state_ == client_state::connected && !pump_posted_;
@@ -2979,6 +2991,7 @@ void WSPULSE_CORE::close() {
       if (state_ != client_state::closed) state_ = client_state::closing;
     }
   }
+  room_cv_.notify_all();  // senders waiting for room get connection_closed
   if (first) asio::post(io_, [this] { begin_close(); });
   // Inside a callback: waiting would deadlock; the callback thread finishes on its own.
   if (std::this_thread::get_id() != cb_thread_id_) join_threads();
@@ -3217,11 +3230,14 @@ void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool
   write_in_flight_ = false;
   if (!ok || data_frames == 0) return;
   std::size_t written_bytes = 0;
+  bool waiters = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (std::size_t i = 0; i < data_frames; ++i) written_bytes += queue_.at(i).size();
     queue_.pop(data_frames);  // written: only now do they leave the queue
+    waiters = room_waiters_ > 0;
   }
+  if (waiters) room_cv_.notify_all();
   handed_ -= data_frames;
   handed_bytes_ -= written_bytes;
   const bool flushed = pump();  // the next slice of the backlog
@@ -3465,6 +3481,7 @@ void WSPULSE_CORE::finish(reason why, typename event::kind last) {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = client_state::closed;
   }
+  room_cv_.notify_all();
   connected_.store(false, std::memory_order_release);
   stop_timers();
   backoff_timer_.cancel();
@@ -3636,6 +3653,7 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) 
 // #include "wspulse/options.hpp"
 // #include "wspulse/policies.hpp"
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <string_view>
@@ -3670,6 +3688,11 @@ class basic_client {
 
   /// Queues a frame; never blocks. {} | connection_closed | send_buffer_full | the codec's error.
   std::error_code send(frame f);
+  /// As send(), but waits up to `timeout` for room when the send queue is full (a bulk sender
+  /// then needs no retry loop): send_buffer_full only once `timeout` passed without room;
+  /// connection_closed at once if the client closes meanwhile. Encodes once, before waiting.
+  /// From a callback it delays the client's next callbacks by up to `timeout`.
+  std::error_code send_for(frame f, std::chrono::milliseconds timeout);
   /// Flushes accepted frames (within write_wait), closes with 1000, fires on_transport_drop
   /// (if a transport was open) and on_disconnect, and, unless called from a callback, returns
   /// once every internal thread has finished. Idempotent.
@@ -3782,7 +3805,13 @@ basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view u
 template <class C, class L, class B, class H, class X>
 std::error_code basic_client<C, L, B, H, X>::send(frame f) {
   if (!core_) return errc::connection_closed;
-  return core_->send(f);
+  return core_->send(f, std::chrono::milliseconds(0));
+}
+
+template <class C, class L, class B, class H, class X>
+std::error_code basic_client<C, L, B, H, X>::send_for(frame f, std::chrono::milliseconds timeout) {
+  if (!core_) return errc::connection_closed;
+  return core_->send(f, timeout);
 }
 
 template <class C, class L, class B, class H, class X>

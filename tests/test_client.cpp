@@ -712,3 +712,71 @@ TEST_SUITE("client options") {
     CHECK(p.max_delay() == 800ms);
   }
 }
+
+TEST_SUITE("client send_for") {
+  using small_client = wspulse::basic_client<wspulse::json_codec, wspulse::null_logger,
+                                             wspulse::exponential_backoff<>, wspulse::heartbeat<>,
+                                             wspulse::buffer_bounds<4>>;
+
+  TEST_CASE("send_for waits for room instead of refusing: a bulk sender needs no retry loop") {
+    test_server server;
+    recorder rec;
+    small_client::options opts;
+    auto c = small_client::dial(server.url("/ws?id=bulk"), rec.attach(opts));
+    const int n = 2000;
+    int refused = 0;
+    for (int i = 0; i < n; ++i)
+      refused += c.send_for({"", "bulk", payload_text(i)}, 5s) == std::error_code{} ? 0 : 1;
+    CHECK(refused == 0);
+    REQUIRE(rec.wait_frames(n, 10s));
+    const auto got = rec.frames();
+    for (int i = 0; i < n; ++i) CHECK(got[static_cast<std::size_t>(i)].payload == payload_text(i));
+  }
+
+  TEST_CASE("send_for: send_buffer_full once its timeout passed without room") {
+    test_server server;
+    recorder rec;
+    small_client::options opts;
+    opts.auto_reconnect(0, 20ms, 100ms);
+    auto c = small_client::dial(server.url("/ws?id=sf"), rec.attach(opts));
+    REQUIRE(server_knows(server, "sf"));
+    server.shutdown();  // every redial refused until restart: nothing drains the queue
+    REQUIRE(rec.wait_drops(1));
+    for (int i = 0; i < 4; ++i)
+      REQUIRE(c.send_for({"", "queued", std::to_string(i)}, 1s) == std::error_code{});
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(c.send_for({"", "queued", "4"}, 150ms) == errc::send_buffer_full);
+    CHECK(std::chrono::steady_clock::now() - t0 >= 150ms);
+    // Room comes with the restore: a waiting sender is let in then.
+    std::thread restarter([&] { server.restart(); });
+    CHECK(c.send_for({"", "queued", "4"}, 10s) == std::error_code{});
+    restarter.join();
+    REQUIRE(rec.wait_frames(5));
+    CHECK(rec.frames().back().payload == "4");
+  }
+
+  TEST_CASE("send_for returns connection_closed at once when the client closes meanwhile") {
+    test_server server;
+    small_client::options opts;
+    opts.auto_reconnect(0, 20ms, 100ms);
+    recorder rec;
+    auto c = small_client::dial(server.url("/ws?id=sc"), rec.attach(opts));
+    REQUIRE(server_knows(server, "sc"));
+    server.shutdown();
+    REQUIRE(rec.wait_drops(1));
+    for (int i = 0; i < 4; ++i)
+      REQUIRE(c.send({"", "queued", std::to_string(i)}) == std::error_code{});
+    std::atomic<bool> waiting{false};
+    std::error_code result;
+    std::thread sender([&] {
+      waiting = true;
+      result = c.send_for({"", "late", "1"}, 30s);
+    });
+    REQUIRE(wait_until([&] { return waiting.load(); }, 5s));
+    const auto t0 = std::chrono::steady_clock::now();
+    c.close();
+    sender.join();
+    CHECK(result == errc::connection_closed);
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  }
+}

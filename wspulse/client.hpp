@@ -10,6 +10,7 @@
 #include "options.hpp"
 #include "policies.hpp"
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <string_view>
@@ -44,6 +45,11 @@ class basic_client {
 
   /// Queues a frame; never blocks. {} | connection_closed | send_buffer_full | the codec's error.
   std::error_code send(frame f);
+  /// As send(), but waits up to `timeout` for room when the send queue is full (a bulk sender
+  /// then needs no retry loop): send_buffer_full only once `timeout` passed without room;
+  /// connection_closed at once if the client closes meanwhile. Encodes once, before waiting.
+  /// From a callback it delays the client's next callbacks by up to `timeout`.
+  std::error_code send_for(frame f, std::chrono::milliseconds timeout);
   /// Flushes accepted frames (within write_wait), closes with 1000, fires on_transport_drop
   /// (if a transport was open) and on_disconnect, and, unless called from a callback, returns
   /// once every internal thread has finished. Idempotent.

@@ -4,7 +4,8 @@
 // inside its own callback.
 //
 // Threads and what they touch:
-// - any user thread: send() and close(), under mu_ (state_, queue_, pump_posted_);
+// - any user thread: send() and close(), under mu_ (state_, queue_, pump_posted_); a sender
+//   waiting for room sleeps on room_cv_, woken when a write frees slots or the client closes;
 // - the I/O thread: everything websocketpp, the timers and the io-only fields below;
 // - the callback thread: events_ (under ev_mu_), the user's callbacks (before_reconnect
 //   included), the codec's decode, cb_log_url_;
@@ -55,7 +56,8 @@ enum class client_state : std::uint8_t { connecting, connected, reconnecting, cl
 class core_interface {
  public:
   virtual ~core_interface() = default;
-  virtual std::error_code send(const frame& f) = 0;
+  /// Queues f, waiting at most `wait` for room in the send queue (0: never waits).
+  virtual std::error_code send(const frame& f, std::chrono::milliseconds wait) = 0;
   virtual void close() = 0;
   virtual std::shared_future<void> done() const = 0;
   virtual bool connected() const noexcept = 0;
@@ -78,7 +80,7 @@ class client_core final : public core_interface,
   /// On failure every thread has stopped when this returns, and no callback ran.
   reason run_first_dial();
 
-  std::error_code send(const frame& f) override;
+  std::error_code send(const frame& f, std::chrono::milliseconds wait) override;
   void close() override;
   std::shared_future<void> done() const override { return done_; }
   bool connected() const noexcept override { return connected_.load(std::memory_order_acquire); }
@@ -176,6 +178,8 @@ class client_core final : public core_interface,
   bool pump_posted_ = false;
   bool close_requested_ = false;
   send_queue<Bounds::send_frames> queue_;
+  std::condition_variable room_cv_;  // send_for: room in queue_, or closing
+  std::size_t room_waiters_ = 0;     // senders waiting on room_cv_ (no notify without one)
   std::atomic<bool> connected_{false};
 
   // Callback hand-off, under ev_mu_.

@@ -70,7 +70,13 @@ basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view u
 template <class C, class L, class B, class H, class X>
 std::error_code basic_client<C, L, B, H, X>::send(frame f) {
   if (!core_) return errc::connection_closed;
-  return core_->send(f);
+  return core_->send(f, std::chrono::milliseconds(0));
+}
+
+template <class C, class L, class B, class H, class X>
+std::error_code basic_client<C, L, B, H, X>::send_for(frame f, std::chrono::milliseconds timeout) {
+  if (!core_) return errc::connection_closed;
+  return core_->send(f, timeout);
 }
 
 template <class C, class L, class B, class H, class X>

@@ -95,15 +95,23 @@ void WSPULSE_CORE::start_threads() {
 // ---------------------------------------------------------------- user threads
 
 WSPULSE_CORE_TEMPLATE
-std::error_code WSPULSE_CORE::send(const frame& f) {
-  if (std::error_code refused = admission()) return refused;  // before paying for an encode
+std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wait) {
+  if (std::error_code refused = admission();
+      refused == errc::connection_closed || (refused && wait.count() <= 0))
+    return refused;  // before paying for an encode
   std::string wire;
   std::error_code ec;
   opts_.codec().encode(f, wire, ec);  // on the caller's thread, outside the lock
   if (ec) return ec;
   bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (wait.count() > 0 && admission_locked() == errc::send_buffer_full) {
+      ++room_waiters_;
+      room_cv_.wait_for(lock, wait,
+                        [this] { return admission_locked() != errc::send_buffer_full; });
+      --room_waiters_;
+    }
     if (std::error_code refused = admission_locked()) return refused;
     queue_.push(std::move(wire));
     wake = state_ == client_state::connected && !pump_posted_;
@@ -138,6 +146,7 @@ void WSPULSE_CORE::close() {
       if (state_ != client_state::closed) state_ = client_state::closing;
     }
   }
+  room_cv_.notify_all();  // senders waiting for room get connection_closed
   if (first) asio::post(io_, [this] { begin_close(); });
   // Inside a callback: waiting would deadlock; the callback thread finishes on its own.
   if (std::this_thread::get_id() != cb_thread_id_) join_threads();
@@ -376,11 +385,14 @@ void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool
   write_in_flight_ = false;
   if (!ok || data_frames == 0) return;
   std::size_t written_bytes = 0;
+  bool waiters = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (std::size_t i = 0; i < data_frames; ++i) written_bytes += queue_.at(i).size();
     queue_.pop(data_frames);  // written: only now do they leave the queue
+    waiters = room_waiters_ > 0;
   }
+  if (waiters) room_cv_.notify_all();
   handed_ -= data_frames;
   handed_bytes_ -= written_bytes;
   const bool flushed = pump();  // the next slice of the backlog
@@ -624,6 +636,7 @@ void WSPULSE_CORE::finish(reason why, typename event::kind last) {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = client_state::closed;
   }
+  room_cv_.notify_all();
   connected_.store(false, std::memory_order_release);
   stop_timers();
   backoff_timer_.cancel();
