@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -206,12 +205,7 @@ TEST_SUITE("client") {
 #ifdef __linux__
   TEST_CASE("a client runs two threads (I/O, callbacks) and close() joins them") {
     test_server server;
-    auto threads = [] {
-      std::size_t n = 0;
-      for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
-        n += entry.exists() ? 1 : 0;
-      return n;
-    };
+    const auto threads = wspulse::test_support::thread_count;
     const std::size_t before = threads();
     auto c = quiet_client::dial(server.url());  // an IP literal: no resolver thread either
     CHECK(threads() == before + 2);

@@ -15,7 +15,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <future>
 #include <memory>
 #include <new>
@@ -33,18 +32,12 @@ using wspulse::test_support::quiet_client;
 using wspulse::test_support::quiet_options;
 using wspulse::test_support::recorder;
 using wspulse::test_support::server_knows;
+using wspulse::test_support::thread_count;
 using wspulse::test_support::wait_until;
 using wspulse::testing::server_options;
 using wspulse::testing::test_server;
 
 namespace {
-
-std::size_t thread_count() {
-  std::size_t n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
-    n += entry.exists() ? 1 : 0;
-  return n;
-}
 
 std::chrono::milliseconds since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -

@@ -11,6 +11,8 @@
 #include "wspulse_testserver.hpp"
 
 #include <chrono>
+#include <cstddef>
+#include <filesystem>
 #include <string>
 
 namespace wspulse::test_support {
@@ -31,6 +33,14 @@ inline bool server_knows(const testing::test_server& server, const std::string& 
         return false;
       },
       timeout);
+}
+
+/// Threads of this process right now (Linux: /proc/self/task).
+inline std::size_t thread_count() {
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
+    n += entry.exists() ? 1 : 0;
+  return n;
 }
 
 }  // namespace wspulse::test_support
