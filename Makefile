@@ -4,6 +4,9 @@
 #   make test    build with g++ C++17 and run every test; the meson build and its tests; the
 #                whole suite once more against single_include/wspulse_client.hpp
 #   make check   clang-format check + `make test` + clang C++20 + g++ C++20 + ASan/UBSan + TSan
+#                + check-consumers
+#   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
+#                meson wrap, pkg-config, single header) and run each against the test server
 #   make bench   Release build, run every benchmark
 #   make fmt     clang-format -i the project's sources
 #   make amalgamate   regenerate single_include/wspulse_client.hpp
@@ -67,10 +70,11 @@ cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
 
 .PHONY: help setup demo test check bench fmt format-check amalgamate clean \
         test-gcc-cxx17 test-meson test-single-include \
-        check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-begin check-summary
+        check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-begin check-summary \
+        check-consumers
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@tools/setup.sh
@@ -106,7 +110,7 @@ test-single-include:
 
 # ---- make check -----------------------------------------------------------------------------
 check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
-       check-tsan check-summary
+       check-tsan check-consumers check-summary
 
 check-begin:
 	@mkdir -p $(BUILD); rm -f $(TIMES); date +%s > $(BUILD)/.check-start
@@ -134,6 +138,14 @@ check-asan-ubsan:
 check-tsan:
 	$(call timed,g++ TSan ($(BUILD)/tsan),\
 	  $(call cmake_suite,$(BUILD)/tsan,$(GCC) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread))
+
+# Every integration path a consumer project can use, each one TU against the bundled server
+# (tests/consumers/run.sh). Reuses the g++ C++17 build for wspulse-testserver.
+check-consumers:
+	$(call timed,consumer projects ($(BUILD)/consumers),\
+	  cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null && \
+	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null && \
+	  tests/consumers/run.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/consumers)
 
 check-summary:
 	@$(call banner,make check: elapsed per stage)
