@@ -8,7 +8,7 @@
 # cmake-fetchcontent (from a git repository tagged v<version>), meson-subproject (the shipped
 # packaging/wspulse_client.wrap; `meson install` of the parent must not install our headers),
 # pkgconfig-cmake / pkgconfig-meson (the installed wspulse-client.pc), single-header (a plain
-# compiler command line). Default: all of them. Each builds consumer.cpp (one TU) with
+# compiler command line), single-header-no-rtti (the same with -fno-rtti). Default: all of them. Each builds consumer.cpp (one TU) with
 # -Wall -Wextra -Wpedantic -Werror and must get its frame echoed by the server.
 # The git repository is made in <work-dir> from the working tree's files (tracked and
 # untracked, not ignored), so what is tested is what is checked out, committed or not.
@@ -22,7 +22,8 @@ work=$(realpath -m "$2")
 shift 2
 consumers=("$@")
 [ ${#consumers[@]} -gt 0 ] || consumers=(cmake-find-package cmake-add-subdirectory
-  cmake-fetchcontent meson-subproject pkgconfig-cmake pkgconfig-meson single-header)
+  cmake-fetchcontent meson-subproject pkgconfig-cmake pkgconfig-meson single-header
+  single-header-no-rtti)
 
 version=$(/usr/bin/python3 "$repo/tools/version.py")
 tag="v$version"
@@ -126,6 +127,10 @@ build_consumer() {
       # What a drop-in user types: the header's folder, ASIO_STANDALONE, threads. (C++17: g++
       # C++20 also needs the patched websocketpp folder, see the README.)
       "$cxx" -std=c++17 "${warn[@]}" -DASIO_STANDALONE -I"$repo/single_include" \
+        -o "$dir/consumer" "$dir/consumer.cpp" -pthread ;;
+    single-header-no-rtti)
+      # -fno-rtti works without extra macros (the library defines ASIO_NO_TYPEID for Asio).
+      "$cxx" -std=c++17 "${warn[@]}" -fno-rtti -DASIO_STANDALONE -I"$repo/single_include" \
         -o "$dir/consumer" "$dir/consumer.cpp" -pthread ;;
     *) echo "consumers: unknown consumer '$name'" >&2; return 2 ;;
   esac
