@@ -7,6 +7,7 @@
 #                + check-consumers
 #   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
 #                meson wrap, pkg-config, single header) and run each against the test server
+#   make examples-run   build the examples and run each against the bundled test server
 #   make bench   Release build, run every benchmark
 #   make fmt     clang-format -i the project's sources
 #   make amalgamate   regenerate single_include/wspulse_client.hpp
@@ -71,10 +72,10 @@ cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
 .PHONY: help setup demo test check bench fmt format-check amalgamate clean \
         test-gcc-cxx17 test-meson test-single-include \
         check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-begin check-summary \
-        check-consumers
+        check-consumers examples-run
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@tools/setup.sh
@@ -110,7 +111,7 @@ test-single-include:
 
 # ---- make check -----------------------------------------------------------------------------
 check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
-       check-tsan check-consumers check-summary
+       check-tsan check-consumers examples-run check-summary
 
 check-begin:
 	@mkdir -p $(BUILD); rm -f $(TIMES); date +%s > $(BUILD)/.check-start
@@ -146,6 +147,13 @@ check-consumers:
 	  cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null && \
 	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null && \
 	  tests/consumers/run.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/consumers)
+
+# Every example against the bundled server (tools/examples_run.sh), from the g++ C++17 build.
+examples-run:
+	$(call timed,examples against the test server ($(BUILD)/gcc-cxx17),\
+	  cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null && \
+	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse_client_examples >/dev/null && \
+	  tools/examples_run.sh $(BUILD)/gcc-cxx17)
 
 check-summary:
 	@$(call banner,make check: elapsed per stage)

@@ -20,6 +20,10 @@ repo=$(cd "$here/../.." && pwd)
 server_bin=$(realpath "$1")
 work=$(realpath -m "$2")
 shift 2
+# The bundled server on an ephemeral port, for the whole run (tools/with_testserver.sh).
+[ -n "${WSPULSE_URL:-}" ] ||
+  exec "$repo/tools/with_testserver.sh" "$server_bin" "$0" "$server_bin" "$work" "$@"
+url="$WSPULSE_URL/ws?room=consumers"
 consumers=("$@")
 [ ${#consumers[@]} -gt 0 ] || consumers=(cmake-find-package cmake-add-subdirectory
   cmake-fetchcontent meson-subproject pkgconfig-cmake pkgconfig-meson single-header
@@ -35,17 +39,6 @@ cmake_gen=(-G Ninja --log-level=WARNING -DCMAKE_CXX_COMPILER="$cxx"
 rm -rf "$work"
 mkdir -p "$work"
 log="$work/log.txt"
-
-# ---- the bundled server, on an ephemeral port -----------------------------------------------
-fifo="$work/server.fifo"
-mkfifo "$fifo"
-"$server_bin" >"$fifo" &
-server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
-exec 3<"$fifo"
-read -r ready ws_port _ <&3
-[ "$ready" = READY ] || { echo "consumers: the test server did not start" >&2; exit 1; }
-url="ws://127.0.0.1:$ws_port/ws?room=consumers"
 
 # ---- what the consumers take the library from -------------------------------------------------
 snapshot() {  # a git repository of the working tree, tagged $tag
