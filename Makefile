@@ -8,6 +8,7 @@
 #   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
 #                meson wrap, pkg-config, single header) and run each against the test server
 #   make examples-run   build the examples and run each against the bundled test server
+#   make check-cross     arm64 + armhf cross build of a minimal client, run under qemu-user
 #   make bench   Release build, run every benchmark
 #   make fmt     clang-format -i the project's sources
 #   make amalgamate   regenerate single_include/wspulse_client.hpp
@@ -72,10 +73,10 @@ cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
 .PHONY: help setup demo test check bench fmt format-check amalgamate clean \
         test-gcc-cxx17 test-meson test-single-include \
         check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-begin check-summary \
-        check-consumers examples-run
+        check-consumers examples-run check-cross
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@tools/setup.sh
@@ -111,7 +112,7 @@ test-single-include:
 
 # ---- make check -----------------------------------------------------------------------------
 check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
-       check-tsan check-consumers examples-run check-summary
+       check-tsan check-consumers examples-run check-cross check-summary
 
 check-begin:
 	@mkdir -p $(BUILD); rm -f $(TIMES); date +%s > $(BUILD)/.check-start
@@ -154,6 +155,16 @@ examples-run:
 	  cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null && \
 	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse_client_examples >/dev/null && \
 	  tools/examples_run.sh $(BUILD)/gcc-cxx17)
+
+# arm64 and armhf (cmake/toolchains/): the minimal client built -Os, run under qemu-user against
+# the host's test server; prints stripped sizes. Installs the cross compilers and qemu-user on
+# first use (tools/setup.sh --cross).
+check-cross:
+	$(call timed,cross arm64 + armhf under qemu ($(BUILD)/cross),\
+	  tools/setup.sh --cross && \
+	  cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null && \
+	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null && \
+	  tools/check_cross.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/cross)
 
 check-summary:
 	@$(call banner,make check: elapsed per stage)
