@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make check-cross`: cross-build the minimal client (tests/consumers/consumer.cpp, taken in
-# with add_subdirectory) for arm64 and armhf with cmake/toolchains/, run each under qemu-user
-# against the host's test server, print its stripped size.
+# `make check-cross`: cross-build for arm64 and armhf the minimal client
+# (tests/consumers/consumer.cpp, taken in with add_subdirectory and cmake/toolchains/) and the
+# device example (meson with meson/cross/), run each under qemu-user against the host's test
+# server, print the stripped sizes.
 #
 #   tools/check_cross.sh <wspulse-testserver> <work-dir> [CMAKE_BUILD_TYPE (MinSizeRel)]
 #
@@ -34,6 +35,19 @@ for target in aarch64:aarch64-linux-gnu:qemu-aarch64 armhf:arm-linux-gnueabihf:q
   "$triple-strip" -o "$dir/consumer.stripped" "$dir/build/consumer"
   out=$("$qemu" -L "/usr/$triple" "$dir/build/consumer" "$WSPULSE_URL/ws?room=cross&id=$arch" \
     2>>"$dir/log.txt")
-  printf '%-8s %-10s %4ss  stripped %4s KB  %s\n' "$arch" "$build_type" "$(($(date +%s) - t0))" \
-    "$(($(stat -c %s "$dir/consumer.stripped") / 1024))" "$out"
+  printf '%-8s cmake %-10s %4ss  stripped %4s KB  %s\n' "$arch" "$build_type" \
+    "$(($(date +%s) - t0))" "$(($(stat -c %s "$dir/consumer.stripped") / 1024))" "$out"
+
+  # meson with meson/cross/: the device example (null_logger, small-device policies).
+  t0=$(date +%s)
+  mdir="$work/meson-$arch"
+  [ -f "$mdir/build.ninja" ] || meson setup "$mdir" "$repo" --cross-file "$repo/meson/cross/$arch-linux-gnu.ini" \
+    -Ddeps_include_dir="$deps" -Dtests=false -Dbuildtype=minsize -Dwerror=true >"$mdir.log"
+  meson compile -C "$mdir" wspulse-example-device >>"$mdir.log" || { cat "$mdir.log" >&2; exit 1; }
+  "$triple-strip" -o "$mdir/device.stripped" "$mdir/wspulse-example-device"
+  out=$("$qemu" -L "/usr/$triple" "$mdir/wspulse-example-device" \
+    "$WSPULSE_URL/ws?room=cross-device&id=$arch" 2>>"$mdir.log")
+  out=${out%%$'\n'*}  # the echo line
+  printf '%-8s meson example-device -Os %4ss  stripped %4s KB  %s\n' "$arch" \
+    "$(($(date +%s) - t0))" "$(($(stat -c %s "$mdir/device.stripped") / 1024))" "$out"
 done
