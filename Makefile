@@ -4,6 +4,11 @@
 #   make test    build with g++ C++17 and run every test; the meson build and its tests; the
 #                whole suite once more against single_include/wspulse_client.hpp
 #   make check   clang-format check + `make test` + clang C++20 + g++ C++20 + ASan/UBSan + TSan
+#                + check-consumers
+#   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
+#                meson wrap, pkg-config, single header) and run each against the test server
+#   make examples-run   build the examples and run each against the bundled test server
+#   make check-cross     arm64 + armhf cross build of a minimal client, run under qemu-user
 #   make bench   Release build, run every benchmark
 #   make fmt     clang-format -i the project's sources
 #   make amalgamate   regenerate single_include/wspulse_client.hpp
@@ -67,10 +72,11 @@ cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
 
 .PHONY: help setup demo test check bench fmt format-check amalgamate clean \
         test-gcc-cxx17 test-meson test-single-include \
-        check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-begin check-summary
+        check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-begin check-summary \
+        check-consumers examples-run check-cross
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@tools/setup.sh
@@ -106,7 +112,7 @@ test-single-include:
 
 # ---- make check -----------------------------------------------------------------------------
 check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
-       check-tsan check-summary
+       check-tsan check-consumers examples-run check-cross check-summary
 
 check-begin:
 	@mkdir -p $(BUILD); rm -f $(TIMES); date +%s > $(BUILD)/.check-start
@@ -134,6 +140,31 @@ check-asan-ubsan:
 check-tsan:
 	$(call timed,g++ TSan ($(BUILD)/tsan),\
 	  $(call cmake_suite,$(BUILD)/tsan,$(GCC) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread))
+
+# Every integration path a consumer project can use, each one TU against the bundled server
+# (tests/consumers/run.sh). Reuses the g++ C++17 build for wspulse-testserver.
+check-consumers:
+	$(call timed,consumer projects ($(BUILD)/consumers),\
+	  cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null && \
+	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null && \
+	  tests/consumers/run.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/consumers)
+
+# Every example against the bundled server (tools/examples_run.sh), from the g++ C++17 build.
+examples-run:
+	$(call timed,examples against the test server ($(BUILD)/gcc-cxx17),\
+	  cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null && \
+	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse_client_examples >/dev/null && \
+	  tools/examples_run.sh $(BUILD)/gcc-cxx17)
+
+# arm64 and armhf (cmake/toolchains/): the minimal client built -Os, run under qemu-user against
+# the host's test server; prints stripped sizes. Installs the cross compilers and qemu-user on
+# first use (tools/setup.sh --cross).
+check-cross:
+	$(call timed,cross arm64 + armhf under qemu ($(BUILD)/cross),\
+	  tools/setup.sh --cross && \
+	  cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null && \
+	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null && \
+	  tools/check_cross.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/cross)
 
 check-summary:
 	@$(call banner,make check: elapsed per stage)

@@ -10,6 +10,16 @@
 
 set(WSPULSE_CLIENT_DEPS_MISSING "")
 
+# One folder holding all three header-only dependencies (asio.hpp + asio/, websocketpp/,
+# rapidjson/), e.g. for a cross build: the default for the three *_INCLUDE_DIR variables below.
+if(WSPULSE_CLIENT_DEPS_INCLUDE_DIR)
+  foreach(_wspulse_dep IN ITEMS ASIO WEBSOCKETPP RAPIDJSON)
+    if(NOT WSPULSE_CLIENT_${_wspulse_dep}_INCLUDE_DIR)
+      set(WSPULSE_CLIENT_${_wspulse_dep}_INCLUDE_DIR "${WSPULSE_CLIENT_DEPS_INCLUDE_DIR}")
+    endif()
+  endforeach()
+endif()
+
 if(NOT TARGET Threads::Threads)
   set(THREADS_PREFER_PTHREAD_FLAG ON)
   find_package(Threads QUIET)

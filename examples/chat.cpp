@@ -1,18 +1,16 @@
 // Chat with a wspulse server: prints every frame received, sends each line of stdin as a
-// "chat.message" frame, and closes cleanly at end of input.
+// "chat.message" frame, and closes cleanly at end of input (after the server has echoed what
+// was sent, or 5 s).
 //
-//   wspulse-example-chat [ws://host:port/ws?room=r1&token=xyz]
+//   wspulse-example-chat ws://host:port/ws?room=r1&token=xyz
 //
-// Without a URL it starts the bundled test server in-process and talks to that.
+// `make demo` starts the bundled test server and runs this against it (tools/demo.sh).
 // SPDX-License-Identifier: MIT
 #include <wspulse_client.hpp>
 
-#include "wspulse_testserver.hpp"
-
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <iostream>
-#include <memory>
 #include <mutex>
 #include <string>
 
@@ -32,35 +30,30 @@ std::string json_string(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::unique_ptr<wspulse::testing::test_server> bundled;
-  std::string url;
-  if (argc > 1) {
-    url = argv[1];
-  } else {
-    bundled = std::make_unique<wspulse::testing::test_server>();
-    url = bundled->url("/ws?room=demo&id=chat-example");
+  if (argc != 2) {
+    std::cerr << "usage: " << argv[0] << " ws://host:port/ws?room=r1&token=xyz\n";
+    return 2;
   }
+  const std::string url = argv[1];
 
-  std::mutex out_mu;  // callbacks run on the client's thread, the main loop on this one
-  std::atomic<int> echoes{0};
+  std::mutex mu;  // callbacks run on the client's thread, the main loop on this one
+  std::condition_variable echoed;
+  int echoes = 0;
+  auto say = [&](const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::cout << line << std::endl;
+  };
   wspulse::options opts;
   opts.on_message([&](const wspulse::frame& f) {
-        std::lock_guard<std::mutex> lock(out_mu);
-        std::cout << "<- " << f.event << " " << f.payload << std::endl;
+        say("<- " + f.event + " " + f.payload);
+        std::lock_guard<std::mutex> lock(mu);
         ++echoes;
+        echoed.notify_all();
       })
-      .on_transport_drop([&](const wspulse::reason& why) {
-        std::lock_guard<std::mutex> lock(out_mu);
-        std::cout << "-- transport dropped: " << why.message() << std::endl;
-      })
-      .on_transport_restore([&] {
-        std::lock_guard<std::mutex> lock(out_mu);
-        std::cout << "-- transport restored" << std::endl;
-      })
-      .on_disconnect([&](const wspulse::reason& why) {
-        std::lock_guard<std::mutex> lock(out_mu);
-        std::cout << "-- disconnected: " << why.message() << std::endl;
-      })
+      .on_transport_drop(
+          [&](const wspulse::reason& why) { say("-- transport dropped: " + why.message()); })
+      .on_transport_restore([&] { say("-- transport restored"); })
+      .on_disconnect([&](const wspulse::reason& why) { say("-- disconnected: " + why.message()); })
       .auto_reconnect(5, std::chrono::milliseconds(500), std::chrono::seconds(5));
 
   wspulse::reason why;
@@ -69,10 +62,7 @@ int main(int argc, char** argv) {
     std::cerr << "dial failed: " << why.message() << std::endl;
     return 1;
   }
-  {
-    std::lock_guard<std::mutex> lock(out_mu);
-    std::cout << "-- connected to " << wspulse::redact_url(url) << std::endl;
-  }
+  say("-- connected to " + wspulse::redact_url(url));
 
   int sent = 0;
   for (std::string line; std::getline(std::cin, line);) {
@@ -84,14 +74,13 @@ int main(int argc, char** argv) {
       continue;
     }
     ++sent;
-    std::lock_guard<std::mutex> lock(out_mu);
-    std::cout << "-> " << f.event << " " << f.payload << std::endl;
+    say("-> " + f.event + " " + f.payload);
   }
 
-  // End of input: give the server a moment to echo what we sent, then close.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (echoes.load() < sent && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    echoed.wait_for(lock, std::chrono::seconds(5), [&] { return echoes >= sent; });
+  }
   client.close();
   return 0;
 }

@@ -32,6 +32,13 @@
 #define WSPULSE_CLIENT_VERSION_MINOR 1
 #define WSPULSE_CLIENT_VERSION_PATCH 0
 #define WSPULSE_CLIENT_VERSION_STRING "0.1.0"
+
+// websocketpp and Asio report errors by throwing (the library turns them into error codes), and
+// dial() and the option setters throw: a build without exceptions cannot work.
+#if !defined(__cpp_exceptions) && !defined(__EXCEPTIONS) && !defined(_CPPUNWIND)
+#error \
+    "wspulse_client needs C++ exceptions (websocketpp and Asio report errors by throwing; dial() and the option setters throw): remove -fno-exceptions for the files that include it."
+#endif
 // #include "wspulse/frame.hpp"
 // wspulse_client — the message unit exchanged with a wspulse server.
 // SPDX-License-Identifier: MIT
@@ -2107,6 +2114,25 @@ std::thread start_thread(Fn&& fn) {
 #ifndef ASIO_STANDALONE
 #error \
     "wspulse_client uses standalone Asio: define ASIO_STANDALONE (e.g. -DASIO_STANDALONE, or link the wspulse::client target). Without it websocketpp silently switches to Boost.Asio."
+#endif
+
+// Without RTTI (-fno-rtti) Asio must not use typeid; it only detects that through Boost.Config.
+#if !defined(ASIO_NO_TYPEID) && !defined(__cpp_rtti) && !defined(__GXX_RTTI) && !defined(_CPPRTTI)
+#define ASIO_NO_TYPEID 1
+#endif
+
+// g++ 11+ rejects websocketpp 0.8.x in C++20 mode (`~endpoint<connection, config>()`). The
+// fixed copies tools/patch_websocketpp.py writes carry a mark; without it, stop here with the fix
+// instead of inside websocketpp. Define WSPULSE_CLIENT_NO_WEBSOCKETPP_CHECK if your websocketpp
+// is fixed another way.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && __cplusplus > 201703L && \
+    !defined(WSPULSE_CLIENT_NO_WEBSOCKETPP_CHECK)
+#if __has_include(<websocketpp/wspulse_cxx20_fixed.hpp>)
+#include <websocketpp/wspulse_cxx20_fixed.hpp>
+#else
+#error \
+    "wspulse_client: g++ 11+ with C++20 rejects websocketpp 0.8.x's headers. Fix: run `python3 tools/patch_websocketpp.py DIR` (from the wspulse_client repository) once and compile with `-isystem DIR` (before other include paths), or use -std=c++17. The CMake target, the meson dependency and the installed pkg-config file already do this."
+#endif
 #endif
 
 #include <asio/version.hpp>

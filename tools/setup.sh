@@ -6,6 +6,9 @@
 # recommends Boost, which would hide a missing ASIO_STANDALONE). Prints nothing when everything
 # is there. Runs `apt-get update` once, and only when something is missing. Uses sudo when not
 # root. Go is not needed by the build and is not installed here.
+#
+#   tools/setup.sh           what building and testing need
+#   tools/setup.sh --cross   also the arm64/armhf cross compilers and qemu-user (make check-cross)
 # SPDX-License-Identifier: MIT
 set -euo pipefail
 
@@ -23,8 +26,16 @@ need() {  # need <package> <check...>: queue the package when the check fails
   "$@" || missing+=("$pkg")
 }
 
+cross=0
+[ "${1:-}" = --cross ] && cross=1
+
 check_all() {
   missing=()
+  if [ $cross -eq 1 ]; then
+    need g++-aarch64-linux-gnu have_cmd aarch64-linux-gnu-g++
+    need g++-arm-linux-gnueabihf have_cmd arm-linux-gnueabihf-g++
+    need qemu-user have_cmd qemu-aarch64
+  fi
   need g++ have_cmd g++
   need cmake have_cmd cmake
   need ninja-build have_cmd ninja

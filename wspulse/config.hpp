@@ -9,3 +9,10 @@
 #endif
 
 #include "version.hpp"
+
+// websocketpp and Asio report errors by throwing (the library turns them into error codes), and
+// dial() and the option setters throw: a build without exceptions cannot work.
+#if !defined(__cpp_exceptions) && !defined(__EXCEPTIONS) && !defined(_CPPUNWIND)
+#error \
+    "wspulse_client needs C++ exceptions (websocketpp and Asio report errors by throwing; dial() and the option setters throw): remove -fno-exceptions for the files that include it."
+#endif

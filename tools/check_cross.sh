@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `make check-cross`: cross-build for arm64 and armhf the minimal client
+# (tests/consumers/consumer.cpp, taken in with add_subdirectory and cmake/toolchains/) and the
+# device example (meson with meson/cross/), run each under qemu-user against the host's test
+# server, print the stripped sizes.
+#
+#   tools/check_cross.sh <wspulse-testserver> <work-dir> [CMAKE_BUILD_TYPE (MinSizeRel)]
+#
+# Needs `tools/setup.sh --cross`. The header-only dependencies reach the cross compiler through
+# a folder holding only them (symlinks), never through the host's /usr/include.
+# SPDX-License-Identifier: MIT
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+server_bin=$1
+work=$(realpath -m "$2")
+build_type=${3:-MinSizeRel}
+[ -n "${WSPULSE_URL:-}" ] || exec "$repo/tools/with_testserver.sh" "$server_bin" "$0" "$@"
+
+deps="$work/deps-include"
+mkdir -p "$deps"
+for d in asio.hpp asio websocketpp rapidjson; do ln -sfn "/usr/include/$d" "$deps/$d"; done
+
+for target in aarch64:aarch64-linux-gnu:qemu-aarch64 armhf:arm-linux-gnueabihf:qemu-arm; do
+  IFS=: read -r arch triple qemu <<<"$target"
+  dir="$work/$arch-$build_type"
+  mkdir -p "$dir/src"
+  cp "$repo/tests/consumers/cmake-add-subdirectory/CMakeLists.txt" \
+    "$repo/tests/consumers/consumer.cpp" "$dir/src/"
+  t0=$(date +%s)
+  cmake -S "$dir/src" -B "$dir/build" -G Ninja --log-level=WARNING \
+    -DCMAKE_TOOLCHAIN_FILE="$repo/cmake/toolchains/$arch-linux-gnu.cmake" \
+    -DCMAKE_BUILD_TYPE="$build_type" "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Wpedantic -Werror" \
+    -DWSPULSE_CLIENT_DIR="$repo" -DWSPULSE_CLIENT_DEPS_INCLUDE_DIR="$deps" >"$dir/log.txt"
+  cmake --build "$dir/build" >>"$dir/log.txt" || { cat "$dir/log.txt" >&2; exit 1; }
+  "$triple-strip" -o "$dir/consumer.stripped" "$dir/build/consumer"
+  out=$("$qemu" -L "/usr/$triple" "$dir/build/consumer" "$WSPULSE_URL/ws?room=cross&id=$arch" \
+    2>>"$dir/log.txt")
+  printf '%-8s cmake %-10s %4ss  stripped %4s KB  %s\n' "$arch" "$build_type" \
+    "$(($(date +%s) - t0))" "$(($(stat -c %s "$dir/consumer.stripped") / 1024))" "$out"
+
+  # meson with meson/cross/: the device example (null_logger, small-device policies).
+  t0=$(date +%s)
+  mdir="$work/meson-$arch"
+  [ -f "$mdir/build.ninja" ] || meson setup "$mdir" "$repo" --cross-file "$repo/meson/cross/$arch-linux-gnu.ini" \
+    -Ddeps_include_dir="$deps" -Dtests=false -Dbuildtype=minsize -Dwerror=true >"$mdir.log"
+  meson compile -C "$mdir" wspulse-example-device >>"$mdir.log" || { cat "$mdir.log" >&2; exit 1; }
+  "$triple-strip" -o "$mdir/device.stripped" "$mdir/wspulse-example-device"
+  out=$("$qemu" -L "/usr/$triple" "$mdir/wspulse-example-device" \
+    "$WSPULSE_URL/ws?room=cross-device&id=$arch" 2>>"$mdir.log")
+  out=${out%%$'\n'*}  # the echo line
+  printf '%-8s meson example-device -Os %4ss  stripped %4s KB  %s\n' "$arch" \
+    "$(($(date +%s) - t0))" "$(($(stat -c %s "$mdir/device.stripped") / 1024))" "$out"
+done
