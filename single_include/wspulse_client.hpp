@@ -1606,6 +1606,7 @@ inline std::string redact_header(std::string_view name, std::string_view value) 
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <type_traits>
 
 namespace wspulse {
 
@@ -1622,6 +1623,7 @@ inline constexpr unsigned max_retries = 32;
 inline constexpr std::size_t min_send_frames = 1;
 inline constexpr std::size_t max_send_frames = 4096;
 inline constexpr std::size_t max_message_bytes = std::size_t{64} << 20;
+inline constexpr std::size_t max_inbound_bytes = std::size_t{1} << 30;
 }  // namespace limits
 
 namespace detail {
@@ -1731,21 +1733,35 @@ struct basic_no_heartbeat {
 using no_heartbeat = basic_no_heartbeat<>;
 
 /// Memory bounds. SendFrames: send queue capacity (fixed). MaxMessageBytes: default inbound
-/// message limit (0 = none). InboundFrames: received frames that may wait for a slow on_message
-/// before the client stops reading (TCP back-pressure) until the handler catches up.
+/// message limit (0 = none). InboundFrames and InboundBytes: received messages (count, and
+/// payload bytes) that may wait for a slow on_message; when either is reached the client stops
+/// reading (TCP back-pressure) until the handler has worked through half of them. One message
+/// larger than InboundBytes is still delivered: reading pauses after it.
 template <std::size_t SendFrames = 256, std::size_t MaxMessageBytes = std::size_t{1} << 20,
-          std::size_t InboundFrames = 1024>
+          std::size_t InboundFrames = 1024, std::size_t InboundBytes = std::size_t{16} << 20>
 struct buffer_bounds {
   static_assert(SendFrames >= limits::min_send_frames && SendFrames <= limits::max_send_frames,
                 "wspulse: the send buffer must hold [1, 4096] frames");
   static_assert(MaxMessageBytes <= limits::max_message_bytes,
                 "wspulse: max_message_size must be in [0, 64 MiB] (0 = no limit)");
   static_assert(InboundFrames >= 1, "wspulse: at least one inbound frame must be able to wait");
+  static_assert(InboundBytes >= 1 && InboundBytes <= limits::max_inbound_bytes,
+                "wspulse: the inbound byte bound must be in [1, 1 GiB]");
 
   static constexpr std::size_t send_frames = SendFrames;
   static constexpr std::size_t max_message_bytes = MaxMessageBytes;
   static constexpr std::size_t inbound_frames = InboundFrames;
+  static constexpr std::size_t inbound_bytes = InboundBytes;
 };
+
+namespace detail {
+/// Bounds::inbound_bytes, or buffer_bounds' default for a Bounds type written before it existed.
+template <class Bounds, class = void>
+struct inbound_bytes_of : std::integral_constant<std::size_t, std::size_t{16} << 20> {};
+template <class Bounds>
+struct inbound_bytes_of<Bounds, std::void_t<decltype(Bounds::inbound_bytes)>>
+    : std::integral_constant<std::size_t, Bounds::inbound_bytes> {};
+}  // namespace detail
 
 }  // namespace wspulse
 // #include "wspulse/options.hpp"
@@ -2176,6 +2192,7 @@ std::thread start_thread(Fn&& fn) {
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <functional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -2196,6 +2213,8 @@ class transport_observer {
   virtual void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) = 0;
   /// Bytes arrived (any frame, or part of one).
   virtual void on_bytes_read(std::uint64_t transport) = 0;
+  /// A websocketpp handler of this transport threw: the observer must terminate it.
+  virtual void on_handler_threw(std::uint64_t transport, const std::string& what) = 0;
 
  protected:
   ~transport_observer() = default;
@@ -2207,6 +2226,12 @@ inline bool is_data_opcode(unsigned char b) noexcept {
   return op == 0x1 || op == 0x2;
 }
 inline bool is_close_opcode(unsigned char b) noexcept { return (b & 0x0Fu) == 0x8; }
+inline bool is_pong_opcode(unsigned char b) noexcept { return (b & 0x0Fu) == 0xA; }
+
+/// The inbound limit behind max_message_size(0) ("no limit"): websocketpp reserves a message's
+/// declared length up front, so a header declaring 2^63 bytes would throw instead of failing
+/// cleanly. Above this a message is refused as message_too_big (close 1009) whatever the limit.
+inline constexpr std::size_t no_limit_message_ceiling = std::size_t{1} << 30;
 
 // websocketpp's _htonll initialises a plain static on first use: two I/O threads touching it
 // first at once race. Running it once under a magic static, before any I/O thread starts,
@@ -2236,6 +2261,25 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
     transport_ = transport;
   }
 
+  /// How answer_ping() writes a pong (the websocketpp connection derived from this one).
+  void set_pong_sender(std::function<void(const std::string&)> send) {
+    send_pong_ = std::move(send);
+  }
+
+  // RFC 6455 § 5.5.3 lets an endpoint answer only the most recent of several pings. At most one
+  // pong is queued or being written; pings arriving meanwhile leave only their latest payload,
+  // answered when that pong is written. A server flooding pings while not reading would
+  // otherwise make websocketpp queue one pong per ping without bound.
+  void answer_ping(std::string payload) {
+    if (pong_outstanding_) {
+      latest_ping_ = std::move(payload);
+      ping_unanswered_ = true;
+      return;
+    }
+    pong_outstanding_ = true;
+    send_pong_(payload);
+  }
+
   // The opening handshake: one plain buffer.
   void async_write(const char* buf, std::size_t len, write_handler handler) {
     base::async_write(buf, len, std::move(handler));
@@ -2246,17 +2290,20 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
     if (observer_ == nullptr) return base::async_write(bufs, std::move(handler));
     std::size_t data = 0;
     bool close = false;
+    bool pong = false;
     for (std::size_t i = 0; i < bufs.size(); i += 2) {
       if (bufs[i].len == 0) continue;
       const auto first = static_cast<unsigned char>(bufs[i].buf[0]);
       data += is_data_opcode(first) ? 1 : 0;
       close = close || is_close_opcode(first);
+      pong = pong || is_pong_opcode(first);
     }
     observer_->on_write_start(transport_, data, close);
-    base::async_write(bufs, [this, self = this->get_shared(), data,
+    base::async_write(bufs, [this, self = this->get_shared(), data, pong,
                              handler = std::move(handler)](const std::error_code& ec) {
       if (observer_ != nullptr) observer_->on_write_done(transport_, data, !ec);
-      handler(ec);
+      if (pong && !ec) pong_written();  // queues the next pong; the handler then writes it
+      run_guarded(handler, ec);
     });
   }
 
@@ -2274,14 +2321,43 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
                                 read_pending_ = false;
                                 if (n > 0 && observer_ != nullptr)
                                   observer_->on_bytes_read(transport_);
-                                handler(ec, n);
+                                run_guarded(handler, ec, n);
                               });
   }
 
  private:
+  void pong_written() {
+    pong_outstanding_ = false;
+    if (!ping_unanswered_) return;
+    ping_unanswered_ = false;
+    answer_ping(std::move(latest_ping_));
+  }
+
+  // websocketpp's read and write handlers run the frame parser and the user's message handler.
+  // One that throws (e.g. std::length_error, bad_alloc) would unwind through io_context::run()
+  // and leave this connection's read loop dead, unable to end: the observer is told instead,
+  // and terminates the connection at once.
+  template <class Handler, class... Args>
+  void run_guarded(const Handler& handler, const Args&... args) {
+    std::string what;
+    try {
+      handler(args...);
+      return;
+    } catch (const std::exception& ex) {
+      what = ex.what();
+    } catch (...) {
+      what = "unknown exception";
+    }
+    if (observer_ != nullptr) observer_->on_handler_threw(transport_, what);
+  }
+
   transport_observer* observer_ = nullptr;
   std::uint64_t transport_ = 0;
   bool read_pending_ = false;
+  std::function<void(const std::string&)> send_pong_;
+  bool pong_outstanding_ = false;
+  bool ping_unanswered_ = false;
+  std::string latest_ping_;
 };
 
 // Name resolution on a detached thread of its own, per lookup. Asio's resolver runs
@@ -2328,6 +2404,37 @@ inline std::error_code resolve_error(int gai, int saved_errno) {
     case EAI_SYSTEM: return std::error_code(saved_errno, std::system_category());
     default: return asio::error::no_recovery;
   }
+}
+
+/// Makes `con` answer pings through observed_connection::answer_ping (latest ping only).
+template <class Connection>
+void answer_latest_ping_only(Connection& con) {
+  con.set_pong_sender([&con](const std::string& payload) {
+    std::error_code ignored;  // fails only when the connection is already closing
+    con.pong(payload, ignored);
+  });
+  con.set_ping_handler([&con](websocketpp::connection_hdl, std::string payload) {
+    con.answer_ping(std::move(payload));
+    return false;  // answered here, not by websocketpp
+  });
+}
+
+/// Why the server's close frame was malformed, or empty when it was well-formed (or none came).
+/// websocketpp answers a malformed close (1-byte payload, a code that may not be sent, a reason
+/// that is not UTF-8) with its own 1002 and reason; a valid close it echoes, code and reason.
+template <class Connection>
+std::string malformed_server_close(const Connection& con) {
+  namespace status = websocketpp::close::status;
+  const status::value remote = con.get_remote_close_code();
+  if (con.get_local_close_code() != status::protocol_error ||
+      con.get_local_close_reason() == con.get_remote_close_reason())
+    return std::string();
+  if (!websocketpp::utf8_validator::validate(con.get_remote_close_reason()))
+    return "malformed close frame from the server: its reason is not valid UTF-8";
+  if (remote == status::protocol_error)  // what websocketpp records for a 1-byte payload
+    return "malformed close frame from the server: a 1-byte payload has no room for a code";
+  return "malformed close frame from the server: close code " + std::to_string(remote) +
+         " may not be sent";
 }
 
 template <class config>
@@ -2471,6 +2578,7 @@ struct observed_client_config : websocketpp::config::core_client {
 
   static const bool enable_multithreading = false;
   // The client arms its own handshake and write deadlines; websocketpp's stay out of the way.
+  // The close handshake's is set per connection to write_wait (set_close_handshake_timeout).
   static const long timeout_open_handshake = 0;
   static const long timeout_close_handshake = 0;
   static const long timeout_pong = 0;
@@ -2673,7 +2781,6 @@ inline std::error_code normalize_url(std::string_view in, dial_url& out) {
 #include <deque>
 #include <exception>
 #include <future>
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -2773,6 +2880,7 @@ class client_core final : public core_interface,
   void on_write_start(std::uint64_t transport, std::size_t data_frames, bool close_frame) override;
   void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) override;
   void on_bytes_read(std::uint64_t transport) override;
+  void on_handler_threw(std::uint64_t transport, const std::string& what) override;
 
   // --- callback thread ---
   void post_event(event e);
@@ -2822,6 +2930,8 @@ class client_core final : public core_interface,
   std::condition_variable ev_cv_;
   std::deque<event> events_;
   std::size_t inbound_waiting_ = 0;
+  std::size_t inbound_bytes_ = 0;  // payload bytes of those messages
+  static constexpr std::size_t inbound_bytes_bound = inbound_bytes_of<Bounds>::value;
   bool resume_wanted_ = false;
   bool events_closed_ = false;
 
@@ -3062,8 +3172,11 @@ void WSPULSE_CORE::begin_dial() {
   }
 #endif
   for (const auto& [name, value] : headers_) con_->append_header(name, value);
-  con_->set_max_message_size(opts_.max_message_size() == 0 ? std::numeric_limits<std::size_t>::max()
+  con_->set_max_message_size(opts_.max_message_size() == 0 ? no_limit_message_ceiling
                                                            : opts_.max_message_size());
+  // After a close frame (either side's), the TCP close may take write_wait, then it is forced.
+  con_->set_close_handshake_timeout(static_cast<long>(opts_.write_wait().count()));
+  answer_latest_ping_only(*con_);
   // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
   con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl hdl) {
     if (!is_current(id)) return retire(hdl);  // abandoned while its connect was completing
@@ -3276,6 +3389,21 @@ void WSPULSE_CORE::on_bytes_read(std::uint64_t id) {
 }
 
 WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_handler_threw(std::uint64_t id, const std::string& what) {
+  if (!is_current(id)) return;
+  if (logs(log_level::error))
+    log(log_level::error, "transport handler threw", {{"url", log_url_}, {"what", what}});
+  if (!has_local_cause_) {  // the root cause wins
+    has_local_cause_ = true;
+    local_cause_ = reason(errc::connection_lost);
+    local_cause_.detail = "transport handler threw: " + what;
+  }
+  // Its handler's state is unknown: no close handshake, the fail or close handler runs now.
+  con_->terminate(
+      websocketpp::transport::error::make_error_code(websocketpp::transport::error::general));
+}
+
+WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::arm_write_deadline(clock::time_point at) {
   // One timer, re-armed lazily: a busy connection does not pay a timer update per write.
   write_timer_armed_ = true;
@@ -3335,9 +3463,12 @@ void WSPULSE_CORE::on_message(std::uint64_t id, std::string&& data) {
   bool pause = false;
   {
     std::lock_guard<std::mutex> lock(ev_mu_);
+    inbound_bytes_ += data.size();
     events_.push_back({event::kind::message, std::move(data), {}, id});
     ++inbound_waiting_;
-    if (inbound_waiting_ >= Bounds::inbound_frames && !reading_paused_) {
+    const bool full =
+        inbound_waiting_ >= Bounds::inbound_frames || inbound_bytes_ >= inbound_bytes_bound;
+    if (full && !reading_paused_) {
       pause = true;
       resume_wanted_ = true;
     }
@@ -3493,6 +3624,11 @@ reason WSPULSE_CORE::close_reason(const connection_ptr& con) {
     why.detail = transport_detail(con);
     return why;
   }
+  if (std::string bad = malformed_server_close(*con); !bad.empty()) {  // a server protocol error
+    reason why(errc::connection_lost);
+    why.detail = std::move(bad);
+    return why;
+  }
   reason why(errc::server_closed);
   why.close_code = remote;
   why.close_text = con->get_remote_close_reason();
@@ -3555,11 +3691,13 @@ void WSPULSE_CORE::callback_loop() {
       batch.swap(events_);
     }
     std::size_t delivered = 0;
+    std::size_t delivered_bytes = 0;
     for (event& e : batch) {
       switch (e.what) {
         case event::kind::message:
           deliver(e, scratch);
           ++delivered;
+          delivered_bytes += e.data.size();
           break;
         case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); break;
         case event::kind::restore: invoke("on_transport_restore", opts_.restore_callback()); break;
@@ -3575,7 +3713,9 @@ void WSPULSE_CORE::callback_loop() {
     {
       std::lock_guard<std::mutex> lock(ev_mu_);
       inbound_waiting_ -= delivered;
-      resume = resume_wanted_ && inbound_waiting_ <= Bounds::inbound_frames / 2;
+      inbound_bytes_ -= delivered_bytes;
+      resume = resume_wanted_ && inbound_waiting_ <= Bounds::inbound_frames / 2 &&
+               inbound_bytes_ <= inbound_bytes_bound / 2;
       resume_wanted_ = resume_wanted_ && !resume;
     }
     if (resume) asio::post(io_, [this] { resume_reading(); });

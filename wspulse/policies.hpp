@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <type_traits>
 
 namespace wspulse {
 
@@ -26,6 +27,7 @@ inline constexpr unsigned max_retries = 32;
 inline constexpr std::size_t min_send_frames = 1;
 inline constexpr std::size_t max_send_frames = 4096;
 inline constexpr std::size_t max_message_bytes = std::size_t{64} << 20;
+inline constexpr std::size_t max_inbound_bytes = std::size_t{1} << 30;
 }  // namespace limits
 
 namespace detail {
@@ -135,20 +137,34 @@ struct basic_no_heartbeat {
 using no_heartbeat = basic_no_heartbeat<>;
 
 /// Memory bounds. SendFrames: send queue capacity (fixed). MaxMessageBytes: default inbound
-/// message limit (0 = none). InboundFrames: received frames that may wait for a slow on_message
-/// before the client stops reading (TCP back-pressure) until the handler catches up.
+/// message limit (0 = none). InboundFrames and InboundBytes: received messages (count, and
+/// payload bytes) that may wait for a slow on_message; when either is reached the client stops
+/// reading (TCP back-pressure) until the handler has worked through half of them. One message
+/// larger than InboundBytes is still delivered: reading pauses after it.
 template <std::size_t SendFrames = 256, std::size_t MaxMessageBytes = std::size_t{1} << 20,
-          std::size_t InboundFrames = 1024>
+          std::size_t InboundFrames = 1024, std::size_t InboundBytes = std::size_t{16} << 20>
 struct buffer_bounds {
   static_assert(SendFrames >= limits::min_send_frames && SendFrames <= limits::max_send_frames,
                 "wspulse: the send buffer must hold [1, 4096] frames");
   static_assert(MaxMessageBytes <= limits::max_message_bytes,
                 "wspulse: max_message_size must be in [0, 64 MiB] (0 = no limit)");
   static_assert(InboundFrames >= 1, "wspulse: at least one inbound frame must be able to wait");
+  static_assert(InboundBytes >= 1 && InboundBytes <= limits::max_inbound_bytes,
+                "wspulse: the inbound byte bound must be in [1, 1 GiB]");
 
   static constexpr std::size_t send_frames = SendFrames;
   static constexpr std::size_t max_message_bytes = MaxMessageBytes;
   static constexpr std::size_t inbound_frames = InboundFrames;
+  static constexpr std::size_t inbound_bytes = InboundBytes;
 };
+
+namespace detail {
+/// Bounds::inbound_bytes, or buffer_bounds' default for a Bounds type written before it existed.
+template <class Bounds, class = void>
+struct inbound_bytes_of : std::integral_constant<std::size_t, std::size_t{16} << 20> {};
+template <class Bounds>
+struct inbound_bytes_of<Bounds, std::void_t<decltype(Bounds::inbound_bytes)>>
+    : std::integral_constant<std::size_t, Bounds::inbound_bytes> {};
+}  // namespace detail
 
 }  // namespace wspulse

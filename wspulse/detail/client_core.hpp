@@ -38,7 +38,6 @@
 #include <deque>
 #include <exception>
 #include <future>
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -138,6 +137,7 @@ class client_core final : public core_interface,
   void on_write_start(std::uint64_t transport, std::size_t data_frames, bool close_frame) override;
   void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) override;
   void on_bytes_read(std::uint64_t transport) override;
+  void on_handler_threw(std::uint64_t transport, const std::string& what) override;
 
   // --- callback thread ---
   void post_event(event e);
@@ -187,6 +187,8 @@ class client_core final : public core_interface,
   std::condition_variable ev_cv_;
   std::deque<event> events_;
   std::size_t inbound_waiting_ = 0;
+  std::size_t inbound_bytes_ = 0;  // payload bytes of those messages
+  static constexpr std::size_t inbound_bytes_bound = inbound_bytes_of<Bounds>::value;
   bool resume_wanted_ = false;
   bool events_closed_ = false;
 

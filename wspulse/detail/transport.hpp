@@ -34,6 +34,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <functional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -54,6 +55,8 @@ class transport_observer {
   virtual void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) = 0;
   /// Bytes arrived (any frame, or part of one).
   virtual void on_bytes_read(std::uint64_t transport) = 0;
+  /// A websocketpp handler of this transport threw: the observer must terminate it.
+  virtual void on_handler_threw(std::uint64_t transport, const std::string& what) = 0;
 
  protected:
   ~transport_observer() = default;
@@ -65,6 +68,12 @@ inline bool is_data_opcode(unsigned char b) noexcept {
   return op == 0x1 || op == 0x2;
 }
 inline bool is_close_opcode(unsigned char b) noexcept { return (b & 0x0Fu) == 0x8; }
+inline bool is_pong_opcode(unsigned char b) noexcept { return (b & 0x0Fu) == 0xA; }
+
+/// The inbound limit behind max_message_size(0) ("no limit"): websocketpp reserves a message's
+/// declared length up front, so a header declaring 2^63 bytes would throw instead of failing
+/// cleanly. Above this a message is refused as message_too_big (close 1009) whatever the limit.
+inline constexpr std::size_t no_limit_message_ceiling = std::size_t{1} << 30;
 
 // websocketpp's _htonll initialises a plain static on first use: two I/O threads touching it
 // first at once race. Running it once under a magic static, before any I/O thread starts,
@@ -94,6 +103,25 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
     transport_ = transport;
   }
 
+  /// How answer_ping() writes a pong (the websocketpp connection derived from this one).
+  void set_pong_sender(std::function<void(const std::string&)> send) {
+    send_pong_ = std::move(send);
+  }
+
+  // RFC 6455 § 5.5.3 lets an endpoint answer only the most recent of several pings. At most one
+  // pong is queued or being written; pings arriving meanwhile leave only their latest payload,
+  // answered when that pong is written. A server flooding pings while not reading would
+  // otherwise make websocketpp queue one pong per ping without bound.
+  void answer_ping(std::string payload) {
+    if (pong_outstanding_) {
+      latest_ping_ = std::move(payload);
+      ping_unanswered_ = true;
+      return;
+    }
+    pong_outstanding_ = true;
+    send_pong_(payload);
+  }
+
   // The opening handshake: one plain buffer.
   void async_write(const char* buf, std::size_t len, write_handler handler) {
     base::async_write(buf, len, std::move(handler));
@@ -104,17 +132,20 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
     if (observer_ == nullptr) return base::async_write(bufs, std::move(handler));
     std::size_t data = 0;
     bool close = false;
+    bool pong = false;
     for (std::size_t i = 0; i < bufs.size(); i += 2) {
       if (bufs[i].len == 0) continue;
       const auto first = static_cast<unsigned char>(bufs[i].buf[0]);
       data += is_data_opcode(first) ? 1 : 0;
       close = close || is_close_opcode(first);
+      pong = pong || is_pong_opcode(first);
     }
     observer_->on_write_start(transport_, data, close);
-    base::async_write(bufs, [this, self = this->get_shared(), data,
+    base::async_write(bufs, [this, self = this->get_shared(), data, pong,
                              handler = std::move(handler)](const std::error_code& ec) {
       if (observer_ != nullptr) observer_->on_write_done(transport_, data, !ec);
-      handler(ec);
+      if (pong && !ec) pong_written();  // queues the next pong; the handler then writes it
+      run_guarded(handler, ec);
     });
   }
 
@@ -132,14 +163,43 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
                                 read_pending_ = false;
                                 if (n > 0 && observer_ != nullptr)
                                   observer_->on_bytes_read(transport_);
-                                handler(ec, n);
+                                run_guarded(handler, ec, n);
                               });
   }
 
  private:
+  void pong_written() {
+    pong_outstanding_ = false;
+    if (!ping_unanswered_) return;
+    ping_unanswered_ = false;
+    answer_ping(std::move(latest_ping_));
+  }
+
+  // websocketpp's read and write handlers run the frame parser and the user's message handler.
+  // One that throws (e.g. std::length_error, bad_alloc) would unwind through io_context::run()
+  // and leave this connection's read loop dead, unable to end: the observer is told instead,
+  // and terminates the connection at once.
+  template <class Handler, class... Args>
+  void run_guarded(const Handler& handler, const Args&... args) {
+    std::string what;
+    try {
+      handler(args...);
+      return;
+    } catch (const std::exception& ex) {
+      what = ex.what();
+    } catch (...) {
+      what = "unknown exception";
+    }
+    if (observer_ != nullptr) observer_->on_handler_threw(transport_, what);
+  }
+
   transport_observer* observer_ = nullptr;
   std::uint64_t transport_ = 0;
   bool read_pending_ = false;
+  std::function<void(const std::string&)> send_pong_;
+  bool pong_outstanding_ = false;
+  bool ping_unanswered_ = false;
+  std::string latest_ping_;
 };
 
 // Name resolution on a detached thread of its own, per lookup. Asio's resolver runs
@@ -186,6 +246,37 @@ inline std::error_code resolve_error(int gai, int saved_errno) {
     case EAI_SYSTEM: return std::error_code(saved_errno, std::system_category());
     default: return asio::error::no_recovery;
   }
+}
+
+/// Makes `con` answer pings through observed_connection::answer_ping (latest ping only).
+template <class Connection>
+void answer_latest_ping_only(Connection& con) {
+  con.set_pong_sender([&con](const std::string& payload) {
+    std::error_code ignored;  // fails only when the connection is already closing
+    con.pong(payload, ignored);
+  });
+  con.set_ping_handler([&con](websocketpp::connection_hdl, std::string payload) {
+    con.answer_ping(std::move(payload));
+    return false;  // answered here, not by websocketpp
+  });
+}
+
+/// Why the server's close frame was malformed, or empty when it was well-formed (or none came).
+/// websocketpp answers a malformed close (1-byte payload, a code that may not be sent, a reason
+/// that is not UTF-8) with its own 1002 and reason; a valid close it echoes, code and reason.
+template <class Connection>
+std::string malformed_server_close(const Connection& con) {
+  namespace status = websocketpp::close::status;
+  const status::value remote = con.get_remote_close_code();
+  if (con.get_local_close_code() != status::protocol_error ||
+      con.get_local_close_reason() == con.get_remote_close_reason())
+    return std::string();
+  if (!websocketpp::utf8_validator::validate(con.get_remote_close_reason()))
+    return "malformed close frame from the server: its reason is not valid UTF-8";
+  if (remote == status::protocol_error)  // what websocketpp records for a 1-byte payload
+    return "malformed close frame from the server: a 1-byte payload has no room for a code";
+  return "malformed close frame from the server: close code " + std::to_string(remote) +
+         " may not be sent";
 }
 
 template <class config>
@@ -329,6 +420,7 @@ struct observed_client_config : websocketpp::config::core_client {
 
   static const bool enable_multithreading = false;
   // The client arms its own handshake and write deadlines; websocketpp's stay out of the way.
+  // The close handshake's is set per connection to write_wait (set_close_handshake_timeout).
   static const long timeout_open_handshake = 0;
   static const long timeout_close_handshake = 0;
   static const long timeout_pong = 0;

@@ -191,8 +191,11 @@ void WSPULSE_CORE::begin_dial() {
   }
 #endif
   for (const auto& [name, value] : headers_) con_->append_header(name, value);
-  con_->set_max_message_size(opts_.max_message_size() == 0 ? std::numeric_limits<std::size_t>::max()
+  con_->set_max_message_size(opts_.max_message_size() == 0 ? no_limit_message_ceiling
                                                            : opts_.max_message_size());
+  // After a close frame (either side's), the TCP close may take write_wait, then it is forced.
+  con_->set_close_handshake_timeout(static_cast<long>(opts_.write_wait().count()));
+  answer_latest_ping_only(*con_);
   // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
   con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl hdl) {
     if (!is_current(id)) return retire(hdl);  // abandoned while its connect was completing
@@ -405,6 +408,21 @@ void WSPULSE_CORE::on_bytes_read(std::uint64_t id) {
 }
 
 WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_handler_threw(std::uint64_t id, const std::string& what) {
+  if (!is_current(id)) return;
+  if (logs(log_level::error))
+    log(log_level::error, "transport handler threw", {{"url", log_url_}, {"what", what}});
+  if (!has_local_cause_) {  // the root cause wins
+    has_local_cause_ = true;
+    local_cause_ = reason(errc::connection_lost);
+    local_cause_.detail = "transport handler threw: " + what;
+  }
+  // Its handler's state is unknown: no close handshake, the fail or close handler runs now.
+  con_->terminate(
+      websocketpp::transport::error::make_error_code(websocketpp::transport::error::general));
+}
+
+WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::arm_write_deadline(clock::time_point at) {
   // One timer, re-armed lazily: a busy connection does not pay a timer update per write.
   write_timer_armed_ = true;
@@ -464,9 +482,12 @@ void WSPULSE_CORE::on_message(std::uint64_t id, std::string&& data) {
   bool pause = false;
   {
     std::lock_guard<std::mutex> lock(ev_mu_);
+    inbound_bytes_ += data.size();
     events_.push_back({event::kind::message, std::move(data), {}, id});
     ++inbound_waiting_;
-    if (inbound_waiting_ >= Bounds::inbound_frames && !reading_paused_) {
+    const bool full =
+        inbound_waiting_ >= Bounds::inbound_frames || inbound_bytes_ >= inbound_bytes_bound;
+    if (full && !reading_paused_) {
       pause = true;
       resume_wanted_ = true;
     }
@@ -622,6 +643,11 @@ reason WSPULSE_CORE::close_reason(const connection_ptr& con) {
     why.detail = transport_detail(con);
     return why;
   }
+  if (std::string bad = malformed_server_close(*con); !bad.empty()) {  // a server protocol error
+    reason why(errc::connection_lost);
+    why.detail = std::move(bad);
+    return why;
+  }
   reason why(errc::server_closed);
   why.close_code = remote;
   why.close_text = con->get_remote_close_reason();
@@ -684,11 +710,13 @@ void WSPULSE_CORE::callback_loop() {
       batch.swap(events_);
     }
     std::size_t delivered = 0;
+    std::size_t delivered_bytes = 0;
     for (event& e : batch) {
       switch (e.what) {
         case event::kind::message:
           deliver(e, scratch);
           ++delivered;
+          delivered_bytes += e.data.size();
           break;
         case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); break;
         case event::kind::restore: invoke("on_transport_restore", opts_.restore_callback()); break;
@@ -704,7 +732,9 @@ void WSPULSE_CORE::callback_loop() {
     {
       std::lock_guard<std::mutex> lock(ev_mu_);
       inbound_waiting_ -= delivered;
-      resume = resume_wanted_ && inbound_waiting_ <= Bounds::inbound_frames / 2;
+      inbound_bytes_ -= delivered_bytes;
+      resume = resume_wanted_ && inbound_waiting_ <= Bounds::inbound_frames / 2 &&
+               inbound_bytes_ <= inbound_bytes_bound / 2;
       resume_wanted_ = resume_wanted_ && !resume;
     }
     if (resume) asio::post(io_, [this] { resume_reading(); });
