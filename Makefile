@@ -4,17 +4,19 @@
 #   make test    build with g++ C++17 and run every test; the meson build and its tests; the
 #                whole suite once more against single_include/wspulse_client.hpp
 #   make check   clang-format check + `make test` + clang C++20 + g++ C++20 + ASan/UBSan + TSan
-#                + check-consumers
+#                + check-consumers + a short run of each fuzz target
 #   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
 #                meson wrap, pkg-config, single header) and run each against the test server
 #   make examples-run   build the examples and run each against the bundled test server
 #   make check-cross     arm64 + armhf cross build of a minimal client, run under qemu-user
 #   make bench   Release build, run every benchmark
+#   make fuzz    clang libFuzzer + ASan/UBSan: run each fuzz target FUZZ_SECONDS (60) seconds
 #   make fmt     clang-format -i the project's sources
 #   make amalgamate   regenerate single_include/wspulse_client.hpp
 #   make clean   remove build/
 #
-# Variables: JOBS (2), WERROR (ON), BUILD (build), CTEST_ARGS (e.g. CTEST_ARGS='-R unit').
+# Variables: JOBS (2), WERROR (ON), BUILD (build), CTEST_ARGS (e.g. CTEST_ARGS='-R unit'),
+# FUZZ_SECONDS (per target; make check runs CHECK_FUZZ_SECONDS, 20).
 # Every CMake build lives in its own directory under build/ (Ninja).
 # SPDX-License-Identifier: MIT
 
@@ -27,6 +29,8 @@ JOBS ?= 2
 WERROR ?= ON
 BUILD ?= build
 CTEST_ARGS ?=
+FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 20
 TIMES := $(BUILD)/stage-times.txt
 
 CMAKE_BASE := -G Ninja --log-level=NOTICE -DWSPULSE_CLIENT_WERROR=$(WERROR)
@@ -46,9 +50,14 @@ DEMO_CMD ?= tools/demo.sh $(DEMO_DIR)
 DEMO_TARGETS ?= wspulse-testserver wspulse-example-chat
 
 # Sources `make fmt` formats and `make check` checks (single_include/ is generated: excluded).
-FORMAT_DIRS := wspulse tests testserver examples bench
+FORMAT_DIRS := wspulse tests testserver examples bench fuzz
 FORMAT_FILES = wspulse_client.hpp $(shell find $(wildcard $(FORMAT_DIRS)) -type f \
   \( -name '*.hpp' -o -name '*.cpp' \) | LC_ALL=C sort)
+
+# The fuzz build: clang, fuzz targets only (fuzz/CMakeLists.txt adds libFuzzer + ASan/UBSan).
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CMAKE := $(CLANG) $(NO_TLS) -DCMAKE_BUILD_TYPE=Debug -DWSPULSE_CLIENT_BUILD_FUZZ=ON \
+  -DWSPULSE_CLIENT_BUILD_TESTS=OFF -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
 
 # $(call banner,<title>)
 banner = printf '\n==== %s ====\n' '$(1)'
@@ -72,11 +81,11 @@ cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
 
 .PHONY: help setup demo test check bench fmt format-check amalgamate clean \
         test-gcc-cxx17 test-meson test-single-include \
-        check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-begin check-summary \
-        check-consumers examples-run check-cross
+        check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-fuzz check-begin \
+        check-summary check-consumers examples-run check-cross fuzz
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@tools/setup.sh
@@ -112,7 +121,7 @@ test-single-include:
 
 # ---- make check -----------------------------------------------------------------------------
 check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
-       check-tsan check-consumers examples-run check-cross check-summary
+       check-tsan check-fuzz check-consumers examples-run check-cross check-summary
 
 check-begin:
 	@mkdir -p $(BUILD); rm -f $(TIMES); date +%s > $(BUILD)/.check-start
@@ -166,6 +175,13 @@ check-cross:
 	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null && \
 	  tools/check_cross.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/cross)
 
+# A short bounded run of every fuzz target (the long runs happen outside CI: make fuzz).
+check-fuzz:
+	$(call timed,fuzz $(CHECK_FUZZ_SECONDS)s per target ($(FUZZ_DIR)),\
+	  cmake -S . -B $(FUZZ_DIR) $(CMAKE_BASE) $(FUZZ_CMAKE) && \
+	  cmake --build $(FUZZ_DIR) -j $(JOBS) && \
+	  tools/fuzz.sh $(FUZZ_DIR) $(CHECK_FUZZ_SECONDS))
+
 check-summary:
 	@$(call banner,make check: elapsed per stage)
 	@cat $(TIMES)
@@ -178,6 +194,13 @@ bench: setup
 	  -DWSPULSE_CLIENT_BUILD_BENCH=ON -DWSPULSE_CLIENT_BUILD_TESTS=OFF \
 	  -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
 	@cmake --build $(BUILD)/bench -j $(JOBS) --target run_benches
+
+fuzz: setup
+	@$(call banner,fuzz: build ($(FUZZ_DIR)))
+	@cmake -S . -B $(FUZZ_DIR) $(CMAKE_BASE) $(FUZZ_CMAKE)
+	@cmake --build $(FUZZ_DIR) -j $(JOBS)
+	@$(call banner,fuzz: $(FUZZ_SECONDS)s per target)
+	@tools/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 fmt:
 	clang-format --style=file -i $(FORMAT_FILES)

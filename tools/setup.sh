@@ -50,8 +50,11 @@ check_all() {
   need doctest-dev have_header doctest/doctest.h
   need libssl-dev have_header openssl/ssl.h
   need openssl have_cmd openssl  # the TLS tests make their certificates with it
-  # clang's sanitizer runtimes (ASan/UBSan/TSan); g++ brings its own with libgcc.
+  # clang's sanitizer runtimes (ASan/UBSan/TSan); g++ brings its own with libgcc. The same
+  # package ships libFuzzer as clang -fsanitize=fuzzer links it (libclang_rt.fuzzer); Debian's
+  # libfuzzer-14-dev is only the stand-alone libFuzzer.a, which the fuzz build does not use.
   need libclang-rt-14-dev have_glob '/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.tsan-x86_64.a'
+  need libclang-rt-14-dev have_glob '/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a'
 }
 
 check_all

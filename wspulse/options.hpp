@@ -180,9 +180,22 @@ class basic_options {
     tls_ca_file_ = std::move(path);
     return *this;
   }
-  /// Verify the server's certificate chain and host name (default true). Off only in development.
+  /// Verify the server's certificate chain and host name (default true). Off only in
+  /// development: the client then logs a warning (once per client, at dial).
   basic_options& tls_verify(bool on) {
     tls_verify_ = on;
+    return *this;
+  }
+  /// Client certificate for servers that require one (mutual TLS): a PEM certificate (or chain,
+  /// leaf first) and its PEM private key (unencrypted). Read at each dial; a file that cannot
+  /// be used, or a key that does not match the certificate, fails the dial with
+  /// errc::tls_handshake_failed and a reason naming the file.
+  /// @throws std::invalid_argument when either path is empty
+  basic_options& tls_client_cert(std::string cert_file, std::string key_file) {
+    if (cert_file.empty() || key_file.empty())
+      detail::invalid_option("tls_client_cert needs a certificate file and a key file");
+    tls_client_cert_file_ = std::move(cert_file);
+    tls_client_key_file_ = std::move(key_file);
     return *this;
   }
 
@@ -209,6 +222,8 @@ class basic_options {
   milliseconds min_uptime() const noexcept { return min_uptime_; }
   const std::string& tls_ca_file() const noexcept { return tls_ca_file_; }
   bool tls_verify() const noexcept { return tls_verify_; }
+  const std::string& tls_client_cert_file() const noexcept { return tls_client_cert_file_; }
+  const std::string& tls_client_key_file() const noexcept { return tls_client_key_file_; }
 
  private:
   message_handler on_message_;
@@ -233,6 +248,8 @@ class basic_options {
   milliseconds min_uptime_{0};
   std::string tls_ca_file_;
   bool tls_verify_ = true;
+  std::string tls_client_cert_file_;
+  std::string tls_client_key_file_;
 };
 
 }  // namespace wspulse

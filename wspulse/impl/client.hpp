@@ -3,6 +3,7 @@
 #pragma once
 
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace wspulse {
@@ -37,6 +38,13 @@ template <class C, class L, class B, class H, class X>
 template <class Endpoint>
 auto basic_client<C, L, B, H, X>::start(detail::dial_url&& target, options&& opts, reason& why)
     -> std::shared_ptr<detail::core_interface> {
+  // Here, not per dial: once per client, however often it reconnects.
+  if (!std::is_same_v<Endpoint, detail::plain_endpoint> && !opts.tls_verify() &&
+      should_log(opts.logger(), log_level::warn))
+    opts.logger().log(log_level::warn,
+                      "TLS verification is off (tls_verify(false)): any server can impersonate "
+                      "this one; use it only in development",
+                      {{"url", redact_url(target.text)}});
   auto core = std::make_shared<core_type<Endpoint>>(std::move(target), std::move(opts));
   why = core->run_first_dial();
   if (why) return nullptr;

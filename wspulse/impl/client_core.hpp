@@ -24,13 +24,8 @@ WSPULSE_CORE::client_core(dial_url url, options_type opts)
 #ifdef WSPULSE_CLIENT_ENABLE_TLS
   if constexpr (secure) {
     endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
-      try {
-        return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_.tls_verify(),
-                                opts_.tls_ca_file(), tls_failure_);
-      } catch (const std::system_error& ex) {  // e.g. an unreadable CA file: the dial fails
-        *tls_failure_ = "cannot use CA file '" + opts_.tls_ca_file() + "': " + ex.code().message();
-        return std::shared_ptr<asio::ssl::context>();
-      }
+      // Empty (the dial fails with *tls_failure_ as its reason) when a file cannot be used.
+      return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_, tls_failure_);
     });
   }
 #endif
