@@ -564,6 +564,7 @@ int main(int argc, char** argv) {
 
   wspulse::testing::server_options so;
   so.ping_ms = 0;
+  so.max_message = 0;  // 1 KiB and 16 KiB frames, above the hub's default 512-byte limit
   const auto before_server = list_threads();
   wspulse::testing::test_server server(so);
   context cx;

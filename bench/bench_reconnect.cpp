@@ -98,7 +98,9 @@ struct rates {
 
 // Frames/s over `seconds`, kicking the client every `kick_every` (0 = never).
 rates throughput(int seconds, std::chrono::milliseconds kick_every) {
-  wspulse::testing::test_server server;
+  wspulse::testing::server_options so;
+  so.max_message = 0;  // 1 KB frames, above the hub's default 512-byte limit
+  wspulse::testing::test_server server(so);
   std::atomic<long> echoes{0};
   std::atomic<int> drops{0};
   bench_client::options opts;

@@ -166,7 +166,7 @@ TEST_SUITE("client") {
   }
 
   TEST_CASE("server close frame: server_closed with code and text, for every code") {
-    test_server server;
+    test_server server(wspulse::test_support::closing_with_frame());
     SUBCASE("kicked 1000") {
       recorder rec;
       quiet_options opts;
@@ -399,7 +399,7 @@ TEST_SUITE("client") {
 
   TEST_CASE("a slow on_message does not stop the client from answering server pings") {
     server_options so;
-    so.ping_ms = 200;
+    so.ping_ms = 1100;  // must exceed pong_ms, like the hub: 3 pings during the 4 s block
     so.pong_ms = 1000;
     test_server server(so);
     recorder rec;

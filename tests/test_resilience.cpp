@@ -29,6 +29,7 @@ using wspulse::errc;
 using wspulse::frame;
 using wspulse::reason;
 using wspulse::test_support::fault_proxy;
+using wspulse::test_support::is_hub_close;
 using wspulse::test_support::quiet_client;
 using wspulse::test_support::quiet_options;
 using wspulse::test_support::recorder;
@@ -181,10 +182,7 @@ TEST_SUITE("resilience") {
     CHECK(rec.lifecycle().empty());  // first connect: no restore
     REQUIRE(server.kick("k1"));
     REQUIRE(rec.wait_event_count("restore", 1));
-    const auto drop = rec.drops().at(0);
-    CHECK(drop.code == errc::server_closed);
-    CHECK(drop.close_code == 1000);
-    CHECK(drop.close_text == "kicked");
+    CHECK(is_hub_close(rec.drops().at(0), 1000, "kicked"));
     REQUIRE(server_knows(server, "k1"));
     REQUIRE(c.send({"", "second", "2"}) == std::error_code{});
     REQUIRE(rec.wait_frames(2));
@@ -215,7 +213,7 @@ TEST_SUITE("resilience") {
     REQUIRE(d.size() == 1);
     CHECK(d[0].code == errc::retries_exhausted);
     CHECK(d[0].http_status == 503);
-    CHECK(rec.drops().at(0).close_code == 1001);
+    CHECK(is_hub_close(rec.drops().at(0), 1001, "server shutting down"));
     CHECK(rec.lifecycle() == std::vector<std::string>{"drop", "disconnect"});
     CHECK(c.send({"", "late", "1"}) == errc::connection_closed);
     c.close();
@@ -663,7 +661,7 @@ TEST_SUITE("resilience") {
   }
 
   TEST_CASE("stop_on_close_code: a kick with 4001 matching the predicate ends the client") {
-    test_server server;
+    test_server server(wspulse::test_support::closing_with_frame());  // the code must arrive
     recorder rec;
     quiet_options opts;
     opts.auto_reconnect(0, 5ms, 10ms).stop_on_close_code([](std::uint16_t code) {

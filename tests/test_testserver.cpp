@@ -4,13 +4,17 @@
 
 #include "testserver/wspulse_testserver.hpp"
 
+#include "support/fixtures.hpp"
 #include "support/http_get.hpp"
 #include "support/raw_client.hpp"
+#include "support/recorder.hpp"
 #include "support/wait_until.hpp"
+#include "support/wire_peer.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>  // std::sscanf for the READY line
@@ -32,9 +36,12 @@ using wspulse::test_support::http_post;
 using wspulse::test_support::http_response;
 using wspulse::test_support::raw_client;
 using wspulse::test_support::wait_until;
+using wspulse::test_support::wire_peer;
+using wspulse::testing::close_mode;
 using wspulse::testing::server_options;
 using wspulse::testing::test_server;
 using ms = std::chrono::milliseconds;
+using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
 constexpr ms kWait{3000};
@@ -54,6 +61,10 @@ bool open_client(raw_client& client, const test_server& server, const std::strin
   if (!extra_query.empty()) query += "&" + extra_query;
   return client.connect(server.url(query), headers) &&
          wait_until([&] { return has_connection(server, id); }, kWait);
+}
+
+bool open_client_known(const test_server& server, const std::string& id) {
+  return wspulse::test_support::server_knows(server, id);
 }
 
 bool wait_received(const test_server& server, const std::string& id, std::size_t n,
@@ -79,6 +90,23 @@ bool answer_error(const http_response& r, int status) {
   return r.status == status && !doc.HasParseError() && doc.IsObject() && doc.HasMember("ok") &&
          doc["ok"].IsBool() && !doc["ok"].GetBool() && doc.HasMember("error") &&
          doc["error"].IsString() && doc["error"].GetStringLength() > 0;
+}
+
+// The close frame among what a wire_peer read, as "<code> <reason>"; "" when none came.
+std::string close_frame_of(const wire_peer& peer) {
+  for (const auto& f : peer.frames()) {
+    if (f.opcode != 8 || f.payload.size() < 2) continue;
+    const unsigned code =
+        static_cast<unsigned char>(f.payload[0]) << 8 | static_cast<unsigned char>(f.payload[1]);
+    return std::to_string(code) + " " + f.payload.substr(2);
+  }
+  return {};
+}
+
+bool wire_connect(wire_peer& peer, const test_server& server, const std::string& id,
+                  int receive_buffer = 0) {
+  return peer.upgrade(server.port(), "/ws?id=" + id, receive_buffer) &&
+         wait_until([&] { return has_connection(server, id); }, kWait);
 }
 
 std::string frame(const std::string& event, const std::string& text = "hi") {
@@ -450,8 +478,8 @@ TEST_SUITE("testserver") {
 
   TEST_CASE("the server pings and drops a client that does not answer within pong_ms") {
     server_options options;
-    options.ping_ms = 100;
-    options.pong_ms = 300;
+    options.ping_ms = 150;  // must exceed pong_ms, like the hub
+    options.pong_ms = 100;
     test_server server(options);
     raw_client alive, silent;
     silent.set_answer_pings(false);
@@ -460,9 +488,8 @@ TEST_SUITE("testserver") {
     REQUIRE(open_client(silent, server, "silent"));
     REQUIRE(silent.wait_pings(1));  // a ping right on connect
     REQUIRE(silent.wait_closed());
-    CHECK(clock_type::now() - start >= ms(250));
+    CHECK(clock_type::now() - start >= ms(90));
     CHECK(silent.close_result().remote_code == 1006);  // TCP close, no close frame
-    CHECK(silent.pings() >= 2);                        // pinged every 100 ms meanwhile
     REQUIRE(alive.wait_pings(3));
     CHECK(alive.is_open());
     CHECK(has_connection(server, "alive"));
@@ -522,7 +549,9 @@ TEST_SUITE("testserver") {
   TEST_CASE("regression: stall cycles without traffic leave exactly one reader") {
     // websocketpp's resume_reading() starts a second read when one is still waiting; two
     // reads on one socket and buffer split and reorder the byte stream.
-    test_server server;
+    server_options options;
+    options.max_message = 0;  // frames up to 3 KB, above the hub's 512 bytes
+    test_server server(options);
     raw_client a;
     REQUIRE(open_client(a, server, "a"));
     for (int i = 0; i < 10; ++i) {
@@ -539,6 +568,253 @@ TEST_SUITE("testserver") {
     CHECK(a.messages() == sent);
     CHECK(server.received("a") == sent);
     CHECK(a.is_open());
+  }
+
+  TEST_CASE("hub-like close: the close frame is written and TCP closed without waiting") {
+    // websocketpp alone waits (5 s) for the client's close answer; the hub does not. The wire
+    // peer never answers, so EOF within a second proves the server did not wait.
+    test_server server;
+    SUBCASE("kick") {
+      wire_peer a;
+      REQUIRE(wire_connect(a, server, "a"));
+      REQUIRE(server.kick("a", 1000, "kicked", close_mode::frame));
+      CHECK(a.read_to_eof(ms(1000)));
+      CHECK(close_frame_of(a) == "1000 kicked");
+    }
+    SUBCASE("duplicate id") {
+      wire_peer first;
+      REQUIRE(wire_connect(first, server, "x"));
+      raw_client second;
+      REQUIRE(second.connect(server.url("/ws?id=x")));
+      CHECK(first.read_to_eof(ms(1000)));
+      CHECK(close_frame_of(first) == "1000 duplicate connection id");
+    }
+    SUBCASE("shutdown, through the control API") {
+      wire_peer a;
+      REQUIRE(wire_connect(a, server, "a"));
+      CHECK(answer_ok(http_post(server.control_port(), "/shutdown?close=frame")));
+      CHECK(a.read_to_eof(ms(1000)));
+      CHECK(close_frame_of(a) == "1001 server shutting down");
+    }
+  }
+
+  TEST_CASE("close mode no_frame: TCP closed without a close frame") {
+    SUBCASE("per request, in-process and through the control API") {
+      test_server server;
+      wire_peer a, b;
+      REQUIRE(wire_connect(a, server, "a"));
+      REQUIRE(wire_connect(b, server, "b"));
+      REQUIRE(server.kick("a", 1000, "kicked", close_mode::no_frame));
+      CHECK(a.read_to_eof(ms(1000)));
+      CHECK(close_frame_of(a) == "");
+      CHECK(answer_ok(http_post(server.control_port(), "/kick?id=b&close=no_frame")));
+      CHECK(b.read_to_eof(ms(1000)));
+      CHECK(close_frame_of(b) == "");
+      CHECK(answer_error(http_post(server.control_port(), "/kick?id=b&close=maybe"), 400));
+      CHECK(answer_error(http_post(server.control_port(), "/shutdown?close=x"), 400));
+    }
+    SUBCASE("as the server's default: kick, duplicate id and shutdown") {
+      server_options options;
+      options.close = close_mode::no_frame;
+      test_server server(options);
+      wire_peer a, dup, s;
+      REQUIRE(wire_connect(a, server, "a"));
+      REQUIRE(wire_connect(dup, server, "dup"));
+      REQUIRE(wire_connect(s, server, "s"));
+      REQUIRE(server.kick("a"));
+      raw_client replacement;
+      REQUIRE(replacement.connect(server.url("/ws?id=dup")));
+      REQUIRE(wait_until([&] { return server.connections().size() == 2; }, kWait));
+      server.shutdown();
+      for (wire_peer* p : {&a, &dup, &s}) {
+        CHECK(p->read_to_eof(ms(1000)));
+        CHECK(close_frame_of(*p) == "");
+      }
+      REQUIRE(replacement.wait_closed());
+      CHECK(replacement.close_result().remote_code == 1006);
+      // an explicit mode per request still wins
+      server.restart();
+      wire_peer f;
+      REQUIRE(wire_connect(f, server, "f"));
+      REQUIRE(server.kick("f", 1000, "kicked", close_mode::frame));
+      CHECK(f.read_to_eof(ms(1000)));
+      CHECK(close_frame_of(f) == "1000 kicked");
+    }
+  }
+
+  TEST_CASE("close mode random: about one close in three without a frame, repeatable by seed") {
+    const auto run = [](std::uint64_t seed) {
+      server_options options;
+      options.close = close_mode::random;
+      options.close_seed = seed;
+      test_server server(options);
+      std::string pattern;
+      for (int i = 0; i < 24; ++i) {
+        wire_peer p;
+        const std::string id = "r" + std::to_string(i);
+        if (!wire_connect(p, server, id) || !server.kick(id) || !p.read_to_eof(ms(1000))) {
+          return std::string("failed at ") + std::to_string(i);
+        }
+        pattern += close_frame_of(p).empty() ? '-' : 'F';
+      }
+      return pattern;
+    };
+    const std::string first = run(7);
+    CAPTURE(first);
+    const auto lost = static_cast<long>(std::count(first.begin(), first.end(), '-'));
+    CHECK(lost >= 3);  // expected 8 of 24
+    CHECK(lost <= 16);
+    CHECK(std::count(first.begin(), first.end(), 'F') == 24 - lost);
+    CHECK(run(7) == first);
+  }
+
+  TEST_CASE("the default inbound limit is the hub's 512 bytes") {
+    test_server server;
+    raw_client a;
+    REQUIRE(open_client(a, server, "a"));
+    const std::string head = "{\"payload\":\"";
+    const std::string fits = head + std::string(512 - head.size() - 2, 'x') + "\"}";
+    REQUIRE(fits.size() == 512);
+    REQUIRE(a.send(fits));
+    REQUIRE(a.wait_messages(1));
+    REQUIRE(a.send(fits + " "));  // 513 bytes
+    REQUIRE(a.wait_closed());
+    CHECK(a.close_result().remote_code == 1009);
+  }
+
+  TEST_CASE("a ping interval that does not exceed the pong deadline is refused, like the hub") {
+    for (int pong : {1000, 1500}) {
+      CAPTURE(pong);
+      server_options options;
+      options.ping_ms = 1000;
+      options.pong_ms = pong;
+      CHECK_THROWS_AS(test_server{options}, std::invalid_argument);
+    }
+    server_options zero_buffer;
+    zero_buffer.send_buffer = 0;
+    CHECK_THROWS_AS(test_server{zero_buffer}, std::invalid_argument);
+    server_options no_pings;  // no heartbeat at all is fine
+    no_pings.ping_ms = 0;
+    CHECK_NOTHROW(test_server{no_pings});
+  }
+
+  TEST_CASE("token=bad is refused with 401") {
+    test_server server;
+    raw_client a;
+    CHECK_FALSE(a.connect(server.url("/ws?token=bad")));
+    CHECK(a.http_status() == 401);
+    raw_client b;
+    CHECK(b.connect(server.url("/ws?token=good")));
+  }
+
+  TEST_CASE("a stalled reader loses the oldest frames at the server, counted") {
+    server_options options;
+    options.send_buffer = 8;
+    test_server server(options);
+    wire_peer slow;
+    REQUIRE(wire_connect(slow, server, "slow", 4096));  // never reads until told
+    const std::string pad(64 * 1024, 'p');
+    constexpr int total = 300;  // ~19 MB: more than the socket buffers hold
+    for (int i = 0; i < total; ++i) {
+      REQUIRE(
+          server.send("slow", "{\"payload\":" + std::to_string(i) + ",\"pad\":\"" + pad + "\"}"));
+    }
+    const std::size_t dropped = server.dropped("slow");
+    CHECK(dropped > 0);
+    const auto r = http_get(server.control_port(), "/dropped?id=slow");
+    REQUIRE(answer_ok(r));
+    CHECK(parse(r.body)["dropped"].GetUint64() == dropped);
+    CHECK(server.connections().at(0).dropped == dropped);
+    // Every frame is either dropped or written; what arrives is in order and ends with the newest.
+    const std::size_t expected = total - dropped;
+    REQUIRE(slow.read_data_frames(expected, ms(10000)));
+    std::vector<long> got;
+    for (const auto& f : slow.frames()) {
+      if (f.opcode == 1) got.push_back(std::strtol(f.payload.c_str() + 11, nullptr, 10));
+    }
+    CHECK(got.size() == expected);
+    CHECK(std::is_sorted(got.begin(), got.end()));
+    CHECK(std::adjacent_find(got.begin(), got.end()) == got.end());
+    CHECK(got.back() == total - 1);
+    server.clear_received();
+    CHECK(server.dropped("slow") == 0);
+  }
+
+  TEST_CASE("resume: frames sent while the transport was down are replayed first, in order") {
+    server_options options;
+    options.resume_ms = 5000;
+    test_server server(options);
+    raw_client a;
+    REQUIRE(open_client(a, server, "r", "room=rr"));
+    REQUIRE(server.drop("r"));  // a fault, not a kick: the session is kept
+    REQUIRE(a.wait_closed());
+    REQUIRE(wait_until([&] { return server.connections().empty(); }, kWait));
+    const std::string f1 = frame("one"), f2 = frame("two"), f3 = frame("three");
+    CHECK(server.send("r", f1));
+    CHECK(server.broadcast("rr", f2) == 1);
+    CHECK(server.send("r", f3));
+    REQUIRE(open_client(a, server, "r", "room=rr"));
+    const std::string newer = frame("newer");
+    REQUIRE(server.send("r", newer));
+    REQUIRE(a.wait_messages(4));
+    CHECK(a.messages() == std::vector<std::string>{f1, f2, f3, newer});
+
+    // A kick ends the session: nothing is kept.
+    REQUIRE(server.kick("r"));
+    REQUIRE(a.wait_closed());
+    CHECK_FALSE(server.send("r", f1));
+  }
+
+  TEST_CASE("resume: outside the window the session and its frames are gone") {
+    server_options options;
+    options.resume_ms = 150;
+    test_server server(options);
+    raw_client a;
+    REQUIRE(open_client(a, server, "w"));
+    a.abort();  // the client vanishes
+    REQUIRE(wait_until([&] { return server.connections().empty(); }, kWait));
+    REQUIRE(server.send("w", frame("lost")));  // kept for the window ...
+    REQUIRE(wait_until([&] { return !server.send("w", frame("lost")); }, kWait));  // ... then not
+    REQUIRE(open_client(a, server, "w"));
+    const std::string fresh = frame("fresh");
+    REQUIRE(server.send("w", fresh));
+    REQUIRE(a.wait_messages(1));
+    CHECK(a.messages() == std::vector<std::string>{fresh});
+  }
+
+  TEST_CASE("resume with the client: frames broadcast during an outage arrive after restore") {
+    using wspulse::test_support::quiet_client;
+    using wspulse::test_support::quiet_options;
+    using wspulse::test_support::recorder;
+    server_options options;
+    options.resume_ms = 5000;
+    test_server server(options);
+    recorder rec;
+    quiet_options opts;
+    opts.auto_reconnect(0, 400ms, 800ms);  // an outage long enough to broadcast into
+    auto c = quiet_client::dial(server.url("/ws?id=rc&room=rc"), rec.attach(opts));
+    REQUIRE(open_client_known(server, "rc"));
+    REQUIRE(server.drop("rc"));
+    REQUIRE(rec.wait_drops(1));
+    constexpr int n = 20;
+    int during_outage = 0;
+    for (int i = 0; i < n; ++i) {
+      if (server.connections().empty()) ++during_outage;
+      REQUIRE(server.broadcast("rc", "{\"event\":\"b\",\"payload\":" + std::to_string(i) + "}") ==
+              1);
+    }
+    CHECK(during_outage > 0);
+    REQUIRE(rec.wait_event_count("restore", 1, ms(5000)));
+    REQUIRE(rec.wait_frames(n));
+    const auto events = rec.events();
+    const auto restore = std::find(events.begin(), events.end(), "restore");
+    CHECK(std::find(events.begin(), restore, "message") == restore);
+    const auto got = rec.frames();
+    REQUIRE(got.size() == static_cast<std::size_t>(n));  // none twice
+    for (int i = 0; i < n; ++i)
+      CHECK(got[static_cast<std::size_t>(i)].payload == std::to_string(i));
+    c.close();
+    CHECK(rec.violations() == 0);
   }
 
   TEST_CASE("the wspulse-testserver program prints READY and stops on SIGTERM") {

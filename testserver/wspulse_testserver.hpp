@@ -3,19 +3,33 @@
 // the benchmarks and the `wspulse-testserver` program.
 // SPDX-License-Identifier: MIT
 //
-// Wire behaviour follows the public wspulse hub (github.com/wspulse/hub):
+// Wire behaviour follows the public wspulse hub (github.com/wspulse/hub v0.12.1, measured:
+// behaviour.md § "The hub on the wire"); the defaults are the hub's, options vary them:
 // - Upgrade on any path. Query: `room` (default "default"), `id` (random UUID when absent;
 //   a second connection with an id that is connected replaces the first, which is closed with
 //   1000 "duplicate connection id"), `reject=<status>` (refuse the upgrade with that HTTP
-//   status), `token` (accepted as is). While shut down, upgrades are refused with 503.
+//   status), `token` (accepted as is, except `token=bad`: 401, like a refused ConnectFunc).
+//   After shutdown() began, upgrades are refused with 503.
 // - Every message a client sends (text or binary) is broadcast, as the exact bytes received,
 //   in a text frame to every connection of its room, the sender included. A message that is
 //   not a JSON object is dropped (not broadcast) and the connection stays open: the hub logs
 //   "decode failed" and goes on reading. Every message is recorded for received() either way.
+// - Closing (kick, duplicate id, shutdown): the close frame is written and TCP is closed at once,
+//   without waiting for the client's answer. close_mode::no_frame closes TCP without writing the
+//   frame; close_mode::random does that one time in three (seeded), as the hub does.
+//   WSPULSE_TESTSERVER_CLOSE=frame|no_frame|random sets the default of server_options::close.
 // - Heartbeat: a ping on connect and every ping_ms. Only a pong answers it (the hub waits for
 //   the pong of each ping; data frames do not count). No pong within pong_ms after a ping →
-//   the TCP connection is closed without a close frame (the hub's CloseNow).
-// - An inbound message over max_message → close 1009.
+//   the TCP connection is closed without a close frame (the hub's CloseNow). ping_ms must
+//   exceed pong_ms (the hub refuses to start otherwise; so does the constructor).
+// - An inbound message over max_message (default 512 bytes, the hub's) → close 1009.
+// - Outbound frames wait in a per-connection buffer of send_buffer frames (default 256) while
+//   the socket is backed up (a stalled reader); a frame sent to a full buffer pushes out the
+//   oldest (counted: dropped()).
+// - resume_ms > 0: a connection whose transport died (drop, missed pong, client gone; not a
+//   kick, duplicate or shutdown) keeps its session that long; frames sent to it meanwhile are
+//   buffered and written, in order, to the next connection with the same id, before anything
+//   newer. After the window the session and its frames are gone.
 #pragma once
 
 #include "wspulse/detail/asio_check.hpp"
@@ -36,11 +50,14 @@
 #include <algorithm>  // std::remove_if
 #include <chrono>
 #include <cstdint>
-#include <cstdio>  // std::fprintf for errors escaping the io thread
+#include <cstdio>   // std::fprintf for errors escaping the io thread
+#include <cstdlib>  // std::getenv for WSPULSE_TESTSERVER_CLOSE
 #include <deque>
+#include <functional>
 #include <future>
 #include <limits>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -53,14 +70,34 @@
 
 namespace wspulse::testing {
 
+/// How the server ends a connection it closes (kick, duplicate id, shutdown).
+enum class close_mode {
+  frame,     ///< write the close frame, then close TCP at once (no wait for the answer)
+  no_frame,  ///< close TCP without writing the close frame
+  random,    ///< no_frame one time in three, frame otherwise (seeded by close_seed)
+};
+
 /// Settings of a test_server. Every value can be changed per instance.
 struct server_options {
-  std::uint16_t port = 0;              ///< WebSocket port on 127.0.0.1; 0 = ephemeral
-  int ping_ms = 20000;                 ///< server ping period; <= 0 disables pings
-  int pong_ms = 10000;                 ///< pong deadline after each ping; <= 0 = no deadline
-  std::size_t max_message = 1u << 20;  ///< inbound limit per message (close 1009); 0 = none
-  std::uint16_t control_port = 0;      ///< HTTP control port on 127.0.0.1; 0 = ephemeral
+  std::uint16_t port = 0;          ///< WebSocket port on 127.0.0.1; 0 = ephemeral
+  int ping_ms = 20000;             ///< server ping period; <= 0 disables pings
+  int pong_ms = 10000;             ///< pong deadline after each ping; <= 0 = no deadline
+  std::size_t max_message = 512;   ///< inbound limit per message (close 1009); 0 = none
+  std::uint16_t control_port = 0;  ///< HTTP control port on 127.0.0.1; 0 = ephemeral
+  std::size_t send_buffer = 256;   ///< outbound frames per connection; full → drop oldest
+  int resume_ms = 0;               ///< session resume window; <= 0 = no resume
+  /// Default close behaviour; unset: $WSPULSE_TESTSERVER_CLOSE, else close_mode::frame.
+  std::optional<close_mode> close;
+  std::uint64_t close_seed = 1;  ///< seed of close_mode::random
 };
+
+/// Parses "frame", "no_frame" or "random"; nothing for any other text.
+inline std::optional<close_mode> parse_close_mode(std::string_view text) {
+  if (text == "frame") return close_mode::frame;
+  if (text == "no_frame") return close_mode::no_frame;
+  if (text == "random") return close_mode::random;
+  return std::nullopt;
+}
 
 /// One open connection as the server sees it.
 struct connection_info {
@@ -72,6 +109,8 @@ struct connection_info {
   std::vector<std::pair<std::string, std::string>> headers;
   /// raw query string of the upgrade request (without '?')
   std::string query;
+  /// frames of this connection pushed out of its full send buffer
+  std::size_t dropped = 0;
 };
 
 /// A wspulse-compatible WebSocket server on its own io thread, bound to 127.0.0.1.
@@ -82,7 +121,9 @@ struct connection_info {
 class test_server {
  public:
   /// Binds the WebSocket and control ports; accepting when it returns.
-  /// @throws std::system_error when a port cannot be bound.
+  /// @throws std::system_error when a port cannot be bound; std::invalid_argument when
+  /// ping_ms does not exceed pong_ms (both > 0), send_buffer is 0, or
+  /// $WSPULSE_TESTSERVER_CLOSE is set to something else than frame, no_frame or random.
   explicit test_server(server_options options = {});
   /// Aborts every connection (no close frames; call shutdown() first for those), stops the io
   /// thread and joins it.
@@ -96,17 +137,23 @@ class test_server {
   std::string url(std::string_view path_and_query = "/ws") const;
 
   // The bool results tell whether a connection with that id was open.
-  /// Sends a close frame (code, reason). @throws std::invalid_argument for a code that may not
-  /// be sent (< 1000, 1004-1006, 1015, > 4999).
-  bool kick(std::string_view id, std::uint16_t code = 1000, std::string_view reason = "kicked");
-  /// TCP reset (SO_LINGER 0 + close): no close frame.
+  /// Closes with (code, reason) as `mode` says (unset: server_options::close).
+  /// @throws std::invalid_argument for a code that may not be sent (< 1000, 1004-1006, 1015,
+  /// > 4999).
+  bool kick(std::string_view id, std::uint16_t code = 1000, std::string_view reason = "kicked",
+            std::optional<close_mode> mode = std::nullopt);
+  /// TCP reset (SO_LINGER 0 + close): no close frame. Not a kick: with resume_ms the session
+  /// is kept.
   bool drop(std::string_view id);
-  /// Sends text as one text frame, unvalidated (so tests can send malformed frames).
+  /// Sends text as one text frame, unvalidated (so tests can send malformed frames). A session
+  /// kept for resume takes it too (true).
   bool send(std::string_view id, std::string_view json_frame);
-  /// Sends text to every open connection of room ("" = "default"); returns how many took it.
+  /// Sends text to every open connection (and kept session) of room ("" = "default"); returns
+  /// how many took it.
   std::size_t broadcast(std::string_view room, std::string_view json_frame);
-  /// Closes every connection with 1001 "server shutting down"; upgrades get 503 until restart().
-  void shutdown();
+  /// Closes every connection with 1001 "server shutting down" as `mode` says (unset:
+  /// server_options::close); upgrades get 503 until restart().
+  void shutdown(std::optional<close_mode> mode = std::nullopt);
   /// Accepts upgrades again (same port: the listener never stops).
   void restart();
   /// Stops reading from that connection for ms (its writes back up in TCP); messages already
@@ -122,6 +169,9 @@ class test_server {
   void clear_received();
   /// Upgrades accepted since construction.
   std::size_t accepted_count() const;
+  /// Frames to that id pushed out of a full send buffer, across reconnects, until
+  /// clear_received().
+  std::size_t dropped(std::string_view id) const;
 
  private:
   class core;
@@ -162,8 +212,33 @@ class single_read_connection : public websocketpp::transport::asio::connection<C
                               });
   }
 
+  // Writes: websocketpp has no write-completion callback. The server needs one to keep one
+  // data frame in flight (the send buffer) and to close TCP right after the close frame.
+  void async_write(const char* buf, std::size_t len, websocketpp::transport::write_handler h) {
+    write_pending_ = true;
+    base::async_write(buf, len, wrap_write(std::move(h)));
+  }
+  void async_write(const std::vector<websocketpp::transport::buffer>& bufs,
+                   websocketpp::transport::write_handler h) {
+    write_pending_ = true;
+    base::async_write(bufs, wrap_write(std::move(h)));
+  }
+  bool write_pending() const noexcept { return write_pending_; }
+  /// Runs (on the io thread) after every completed write, once websocketpp has handled it.
+  void set_after_write(std::function<void()> f) { after_write_ = std::move(f); }
+
  private:
+  websocketpp::transport::write_handler wrap_write(websocketpp::transport::write_handler h) {
+    return [this, h = std::move(h)](const websocketpp::lib::error_code& ec) {
+      write_pending_ = false;
+      h(ec);  // may start the next write
+      if (after_write_) after_write_();
+    };
+  }
+
   bool read_pending_ = false;
+  bool write_pending_ = false;
+  std::function<void()> after_write_;
 };
 
 template <typename Cfg>
@@ -330,13 +405,37 @@ class test_server::core {
     bool awaiting_pong = false;
     unsigned pong_gen = 0;  // tells a stale timer completion from the current one
     unsigned stall_gen = 0;
-    std::deque<std::string> held;  // messages read during a stall
+    bool close_after_write = false;  // close frame queued: end TCP once it is written
+    std::deque<std::string> held;    // messages read during a stall
+    std::deque<std::string> outbox;  // the send buffer: frames not yet handed to websocketpp
     asio::steady_timer ping_timer, pong_timer, stall_timer;
   };
   using peer_ptr = std::shared_ptr<peer>;
 
+  // A session kept for resume after its transport died.
+  struct session {
+    explicit session(asio::io_context& io) : expiry(io) {}
+    std::string room;
+    std::deque<std::string> pending;
+    asio::steady_timer expiry;
+  };
+  using session_ptr = std::shared_ptr<session>;
+
   explicit core(const server_options& options)
-      : opts_(options), work_(asio::make_work_guard(io_)), rng_(std::random_device{}()) {
+      : opts_(options),
+        close_mode_(resolve_close_mode(options.close)),
+        work_(asio::make_work_guard(io_)),
+        rng_(std::random_device{}()),
+        close_rng_(options.close_seed) {
+    if (opts_.ping_ms > 0 && opts_.pong_ms > 0 && opts_.ping_ms <= opts_.pong_ms) {
+      throw std::invalid_argument("wspulse test server: the ping interval (" +
+                                  std::to_string(opts_.ping_ms) +
+                                  " ms) must exceed the pong deadline / write timeout (" +
+                                  std::to_string(opts_.pong_ms) + " ms), as the hub requires");
+    }
+    if (opts_.send_buffer == 0) {
+      throw std::invalid_argument("wspulse test server: send_buffer must be at least 1 frame");
+    }
     setup_endpoint(ws_);
     setup_endpoint(ctl_);
     ws_.set_max_message_size(opts_.max_message == 0 ? std::numeric_limits<std::size_t>::max()
@@ -388,25 +487,29 @@ class test_server::core {
 
   // ---- operations (io thread) ----
 
-  bool kick(const std::string& id, std::uint16_t code, const std::string& reason) {
+  bool kick(const std::string& id, std::uint16_t code, const std::string& reason,
+            std::optional<close_mode> mode) {
     auto p = find_current(id);
     if (!p) return false;
-    close_peer(p, code, reason);
+    close_peer(p, code, reason, mode);
     return true;
   }
 
   bool drop(const std::string& id) {
     auto p = find_current(id);
     if (!p) return false;
-    abort_peer(p, true);
+    abort_peer(p, true, true);
     return true;
   }
 
   bool send(const std::string& id, const std::string& text) {
-    auto p = find_current(id);
-    if (!p) return false;
-    // A connection that is closing just does not get it.
-    p->con->send(text, websocketpp::frame::opcode::text);
+    if (auto p = find_current(id)) {
+      enqueue(p, text);
+      return true;
+    }
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) return false;
+    keep_for_resume(id, *it->second, text);
     return true;
   }
 
@@ -414,16 +517,21 @@ class test_server::core {
     const std::string room = room_in.empty() ? std::string("default") : room_in;
     std::size_t n = 0;
     for (const auto& entry : peers_by_id_) {
-      const peer_ptr& p = entry.second;
-      if (p->info.room != room) continue;
-      if (!p->con->send(text, websocketpp::frame::opcode::text)) ++n;
+      if (entry.second->info.room != room) continue;
+      enqueue(entry.second, text);
+      ++n;
+    }
+    for (const auto& entry : sessions_) {
+      if (entry.second->room != room) continue;
+      keep_for_resume(entry.first, *entry.second, text);
+      ++n;
     }
     return n;
   }
 
-  void shutdown() {
+  void shutdown(std::optional<close_mode> mode) {
     refusing_ = true;
-    for (const auto& p : current_peers()) close_peer(p, 1001, "server shutting down");
+    for (const auto& p : current_peers()) close_peer(p, 1001, "server shutting down", mode);
   }
 
   void restart() { refusing_ = false; }
@@ -469,8 +577,15 @@ class test_server::core {
     return it == received_.end() ? std::vector<std::string>{} : it->second;
   }
 
-  void clear_received() { received_.clear(); }
+  void clear_received() {
+    received_.clear();
+    dropped_.clear();
+  }
   std::size_t accepted_count() const { return accepted_; }
+  std::size_t dropped(const std::string& id) const {
+    const auto it = dropped_.find(id);
+    return it == dropped_.end() ? 0 : it->second;
+  }
 
  private:
   void setup_endpoint(endpoint_type& ep) {
@@ -526,7 +641,9 @@ class test_server::core {
     if (ctl_.is_listening()) ctl_.stop_listening(ec);
     std::vector<peer_ptr> all;
     for (const auto& entry : peers_by_hdl_) all.push_back(entry.second);
-    for (const auto& p : all) abort_peer(p, false);
+    for (const auto& p : all) abort_peer(p, false, false);
+    for (const auto& entry : sessions_) entry.second->expiry.cancel();
+    sessions_.clear();
     for (const auto& h : all_) {
       if (auto con = ws_.get_con_from_hdl(h, ec); !ec) {
         hard_close(con, false);
@@ -548,6 +665,11 @@ class test_server::core {
       return false;
     }
     const auto q = detail::parse_query(detail::split_target(con->get_resource()).second);
+    if (const std::string* t = detail::find_param(q, "token"); t && *t == "bad") {
+      con->set_status(websocketpp::http::status_code::unauthorized);
+      con->set_body("unauthorized\n");
+      return false;
+    }
     if (const std::string* r = detail::find_param(q, "reject")) {
       long long status = 0;
       if (!detail::parse_int(*r, 300, 599, status)) status = 400;
@@ -574,10 +696,21 @@ class test_server::core {
     for (const auto& header : con->get_request().get_headers()) {
       p->info.headers.emplace_back(header.first, header.second);
     }
-    if (auto old = find_current(p->info.id)) close_peer(old, 1000, "duplicate connection id");
+    if (auto old = find_current(p->info.id)) {
+      close_peer(old, 1000, "duplicate connection id", std::nullopt);
+    }
+    con->set_after_write([this, w = std::weak_ptr<peer>(p)] {
+      if (auto p = w.lock()) after_write(p);
+    });
     peers_by_hdl_[h] = p;
     peers_by_id_[p->info.id] = p;
     ++accepted_;
+    // A kept session: its frames go first, before anything newer.
+    if (const auto it = sessions_.find(p->info.id); it != sessions_.end()) {
+      it->second->expiry.cancel();
+      for (auto& text : it->second->pending) enqueue(p, std::move(text));
+      sessions_.erase(it);
+    }
     // Like the hub: a ping right away, so a dead peer is found within pong_ms.
     send_ping(p);
     schedule_ping(p);
@@ -588,7 +721,7 @@ class test_server::core {
     if (it == peers_by_hdl_.end()) return;
     peer_ptr p = it->second;
     peers_by_hdl_.erase(it);
-    retire(p);
+    retire(p, true);  // still current: the client or the network ended it
   }
 
   void on_message(hdl h, const message_ptr& msg) {
@@ -633,7 +766,7 @@ class test_server::core {
     p->pong_timer.async_wait([this, w = std::weak_ptr<peer>(p), gen](const std::error_code& e) {
       auto p = w.lock();
       if (e || !p || p->pong_gen != gen || !p->awaiting_pong) return;
-      abort_peer(p, false);  // the hub's CloseNow: no close frame
+      abort_peer(p, false, true);  // the hub's CloseNow: no close frame
     });
   }
 
@@ -663,11 +796,16 @@ class test_server::core {
   }
 
   // Unregisters p from its id (it stays in peers_by_hdl_ until websocketpp reports the close).
-  void retire(const peer_ptr& p) {
+  // resumable: the transport died (not a kick): with resume_ms the session is kept.
+  void retire(const peer_ptr& p, bool resumable) {
     if (!p->current) return;
     p->current = false;
     const auto it = peers_by_id_.find(p->info.id);
-    if (it != peers_by_id_.end() && it->second == p) peers_by_id_.erase(it);
+    if (it != peers_by_id_.end() && it->second == p) {
+      peers_by_id_.erase(it);
+      if (resumable && opts_.resume_ms > 0) keep_session(p);
+    }
+    p->outbox.clear();  // the hub's writer stops with the connection
     // Read again so the peer's close reply gets through; what a stalled server never read is
     // lost with the connection.
     if (p->stalled) end_stall(p, false);
@@ -678,16 +816,103 @@ class test_server::core {
     p->stall_timer.cancel();
   }
 
-  void close_peer(const peer_ptr& p, std::uint16_t code, const std::string& reason) {
-    retire(p);
+  // The hub's close: the close frame, then TCP closed as soon as it is written (no wait for
+  // the answer); or, as the mode says, TCP closed without the frame.
+  void close_peer(const peer_ptr& p, std::uint16_t code, const std::string& reason,
+                  std::optional<close_mode> mode) {
+    if (!write_close_frame(mode.value_or(close_mode_))) {
+      abort_peer(p, false, false);
+      return;
+    }
+    retire(p, false);
     std::error_code ec;
     p->con->close(static_cast<websocketpp::close::status::value>(code), reason, ec);
-    if (ec) abort_peer(p, false);
+    if (ec) {
+      abort_peer(p, false, false);
+      return;
+    }
+    p->close_after_write = true;
+    after_write(p);  // in case nothing is being written
   }
 
-  void abort_peer(const peer_ptr& p, bool reset) {
-    retire(p);
+  bool write_close_frame(close_mode mode) {
+    if (mode == close_mode::random) {
+      return std::uniform_int_distribution<int>(0, 2)(close_rng_) != 0;
+    }
+    return mode == close_mode::frame;
+  }
+
+  void abort_peer(const peer_ptr& p, bool reset, bool resumable) {
+    retire(p, resumable);
     hard_close(p->con, reset);
+  }
+
+  // ---- send buffer and sessions ----
+
+  // The hub's per-connection send channel: bounded, the oldest frame goes when it is full.
+  void enqueue(const peer_ptr& p, std::string text) {
+    p->outbox.push_back(std::move(text));
+    pump(p);
+    if (p->outbox.size() > opts_.send_buffer) {
+      p->outbox.pop_front();
+      ++dropped_[p->info.id];
+      ++p->info.dropped;
+    }
+  }
+
+  // The hub's writer runs beside its reader; here one thread does both, so frames go straight
+  // to websocketpp while the socket keeps up and wait in the bounded outbox only once
+  // websocketpp holds more than kBackedUp bytes it could not start writing (a stalled reader).
+  static constexpr std::size_t kBackedUp = 1 << 20;
+  void pump(const peer_ptr& p) {
+    while (p->current && !p->outbox.empty() && p->con->get_buffered_amount() < kBackedUp) {
+      std::error_code ec = p->con->send(p->outbox.front(), websocketpp::frame::opcode::text);
+      p->outbox.pop_front();
+      (void)ec;  // a connection that is closing just does not get it
+    }
+  }
+
+  void after_write(const peer_ptr& p) {
+    if (p->close_after_write) {
+      if (!p->con->write_pending() && p->con->get_buffered_amount() == 0 &&
+          p->con->get_state() != websocketpp::session::state::closed) {
+        p->close_after_write = false;
+        hard_close(p->con, false);
+      }
+      return;
+    }
+    pump(p);
+  }
+
+  void keep_session(const peer_ptr& p) {
+    auto s = std::make_shared<session>(io_);
+    s->room = p->info.room;
+    s->pending = std::move(p->outbox);  // not yet written: replayed on resume
+    const std::string id = p->info.id;
+    s->expiry.expires_after(std::chrono::milliseconds(opts_.resume_ms));
+    s->expiry.async_wait([this, id, w = std::weak_ptr<session>(s)](const std::error_code& e) {
+      const auto it = sessions_.find(id);
+      if (e || it == sessions_.end() || it->second != w.lock()) return;
+      sessions_.erase(it);
+    });
+    sessions_[id] = std::move(s);
+  }
+
+  void keep_for_resume(const std::string& id, session& s, std::string text) {
+    if (s.pending.size() >= opts_.send_buffer) {
+      s.pending.pop_front();
+      ++dropped_[id];
+    }
+    s.pending.push_back(std::move(text));
+  }
+
+  static close_mode resolve_close_mode(const std::optional<close_mode>& configured) {
+    if (configured) return *configured;
+    const char* env = std::getenv("WSPULSE_TESTSERVER_CLOSE");
+    if (env == nullptr || *env == '\0') return close_mode::frame;
+    if (auto mode = parse_close_mode(env)) return *mode;
+    throw std::invalid_argument(std::string("wspulse test server: WSPULSE_TESTSERVER_CLOSE='") +
+                                env + "': use frame, no_frame or random");
   }
 
   // Ends the TCP connection without a close frame; websocketpp then reports the close.
@@ -750,11 +975,11 @@ class test_server::core {
       const char* method;
     };
     static const route_entry routes[] = {
-        {"/health", "GET"},         {"/connections", "GET"}, {"/received", "GET"},
-        {"/accepted", "GET"},       {"/kick", "POST"},       {"/drop", "POST"},
-        {"/send", "POST"},          {"/broadcast", "POST"},  {"/shutdown", "POST"},
-        {"/restart", "POST"},       {"/stall", "POST"},      {"/mute", "POST"},
-        {"/clear_received", "POST"}};
+        {"/health", "GET"},          {"/connections", "GET"}, {"/received", "GET"},
+        {"/accepted", "GET"},        {"/kick", "POST"},       {"/drop", "POST"},
+        {"/send", "POST"},           {"/broadcast", "POST"},  {"/shutdown", "POST"},
+        {"/restart", "POST"},        {"/stall", "POST"},      {"/mute", "POST"},
+        {"/clear_received", "POST"}, {"/dropped", "GET"}};
     const route_entry* found = nullptr;
     for (const auto& r : routes) {
       if (r.path == path) found = &r;
@@ -766,7 +991,8 @@ class test_server::core {
 
     const std::string* id = detail::find_param(q, "id");
     const bool needs_id = path == "/kick" || path == "/drop" || path == "/send" ||
-                          path == "/stall" || path == "/mute" || path == "/received";
+                          path == "/stall" || path == "/mute" || path == "/received" ||
+                          path == "/dropped";
     if (needs_id && (!id || id->empty())) return bad(400, "missing id");
     const auto found_or_404 = [](bool existed) {
       return existed ? reply{200, detail::ok_json()} : bad(404, "no such connection");
@@ -781,6 +1007,15 @@ class test_server::core {
       return {200, connections_json(connections(room ? *room : std::string()))};
     }
     if (path == "/received") return {200, received_json(received(*id))};
+    if (path == "/dropped") {
+      return {200, "{\"ok\":true,\"dropped\":" + std::to_string(dropped(*id)) + "}"};
+    }
+    // kick and shutdown: close=frame|no_frame|random overrides the server's close mode.
+    std::optional<close_mode> mode;
+    if (const std::string* m = detail::find_param(q, "close")) {
+      mode = parse_close_mode(*m);
+      if (!mode) return bad(400, "close must be frame, no_frame or random");
+    }
     if (path == "/clear_received") {
       clear_received();
       return {200, detail::ok_json()};
@@ -794,8 +1029,8 @@ class test_server::core {
         }
       }
       const std::string* reason = detail::find_param(q, "reason");
-      return found_or_404(
-          kick(*id, static_cast<std::uint16_t>(code), reason ? *reason : std::string("kicked")));
+      return found_or_404(kick(*id, static_cast<std::uint16_t>(code),
+                               reason ? *reason : std::string("kicked"), mode));
     }
     if (path == "/drop") return found_or_404(drop(*id));
     if (path == "/mute") return found_or_404(mute(*id));
@@ -817,7 +1052,7 @@ class test_server::core {
       return {200, "{\"ok\":true,\"delivered\":" + std::to_string(n) + "}"};
     }
     if (path == "/shutdown") {
-      shutdown();
+      shutdown(mode);
       return {200, detail::ok_json()};
     }
     // "/restart"
@@ -841,6 +1076,8 @@ class test_server::core {
       detail::write_string(w, c.room);
       w.Key("query");
       detail::write_string(w, c.query);
+      w.Key("dropped");
+      w.Uint64(c.dropped);
       w.Key("headers");
       w.StartObject();
       for (const auto& h : c.headers) {
@@ -870,6 +1107,7 @@ class test_server::core {
   }
 
   server_options opts_;
+  close_mode close_mode_;
   asio::io_context io_;  // declared first: destroyed after everything that uses it
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   endpoint_type ws_;
@@ -884,6 +1122,9 @@ class test_server::core {
   std::size_t accepted_ = 0;
   bool refusing_ = false;
   std::mt19937_64 rng_;
+  std::mt19937_64 close_rng_;  // close_mode::random: seeded, so a run can be repeated
+  std::map<std::string, session_ptr> sessions_;  // kept for resume, by id
+  std::map<std::string, std::size_t> dropped_;   // send-buffer drops, by id
 };
 
 // ---- test_server ----
@@ -899,13 +1140,14 @@ inline std::string test_server::url(std::string_view path_and_query) const {
   return "ws://127.0.0.1:" + std::to_string(port_) + std::string(path_and_query);
 }
 
-inline bool test_server::kick(std::string_view id, std::uint16_t code, std::string_view reason) {
+inline bool test_server::kick(std::string_view id, std::uint16_t code, std::string_view reason,
+                              std::optional<close_mode> mode) {
   if (!detail::sendable_close_code(code)) {
     throw std::invalid_argument("wspulse test server: close code " + std::to_string(code) +
                                 " may not be sent");
   }
-  return core_->run_on_io([this, id = std::string(id), code, reason = std::string(reason)] {
-    return core_->kick(id, code, reason);
+  return core_->run_on_io([this, id = std::string(id), code, reason = std::string(reason), mode] {
+    return core_->kick(id, code, reason, mode);
   });
 }
 
@@ -925,8 +1167,8 @@ inline std::size_t test_server::broadcast(std::string_view room, std::string_vie
   });
 }
 
-inline void test_server::shutdown() {
-  core_->run_on_io([this] { core_->shutdown(); });
+inline void test_server::shutdown(std::optional<close_mode> mode) {
+  core_->run_on_io([this, mode] { core_->shutdown(mode); });
 }
 
 inline void test_server::restart() {
@@ -955,6 +1197,10 @@ inline void test_server::clear_received() {
 
 inline std::size_t test_server::accepted_count() const {
   return core_->run_on_io([this] { return core_->accepted_count(); });
+}
+
+inline std::size_t test_server::dropped(std::string_view id) const {
+  return core_->run_on_io([this, id = std::string(id)] { return core_->dropped(id); });
 }
 
 }  // namespace wspulse::testing

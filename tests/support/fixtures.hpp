@@ -13,7 +13,9 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace wspulse::test_support {
 
@@ -41,6 +43,24 @@ inline std::size_t thread_count() {
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
     n += entry.exists() ? 1 : 0;
   return n;
+}
+
+/// A drop caused by a server close (kick, duplicate id, shutdown), as the hub delivers it: it
+/// writes the close frame in about two closes of three (behaviour.md § "The hub on the wire"),
+/// so the drop is server_closed with that code and text when the frame arrived and
+/// connection_lost when it did not (the test server's close_mode::no_frame / random, e.g. the
+/// WSPULSE_TESTSERVER_CLOSE=no_frame run of the client suites).
+inline bool is_hub_close(const reason& r, std::uint16_t code, std::string_view text) {
+  if (r.code == errc::server_closed) return r.close_code == code && r.close_text == text;
+  return r.code == errc::connection_lost && r.close_code == 0;
+}
+
+/// Server options for a test that needs the close frame to arrive (what it checks is the
+/// client's handling of the frame), whatever WSPULSE_TESTSERVER_CLOSE says.
+inline testing::server_options closing_with_frame() {
+  testing::server_options options;
+  options.close = testing::close_mode::frame;
+  return options;
 }
 
 }  // namespace wspulse::test_support
