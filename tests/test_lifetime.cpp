@@ -333,11 +333,14 @@ TEST_SUITE("client lifetime: before_reconnect") {
     recorder rec;
     quiet_options opts;
     std::unique_ptr<quiet_client> c;
+    std::atomic<bool> released{false};  // main is done writing c
     opts.auto_reconnect(0, 5ms, 10ms).before_reconnect([&](std::string&, wspulse::header_list&) {
+      wait_until([&] { return released.load(); }, 5s);
       c->close();
     });
     c = std::make_unique<quiet_client>(
         quiet_client::dial(server.url("/ws?id=bc"), rec.attach(opts)));
+    released = true;
     REQUIRE(server_knows(server, "bc"));
     REQUIRE(server.kick("bc"));
     REQUIRE(rec.wait_disconnect());
@@ -352,11 +355,16 @@ TEST_SUITE("client lifetime: before_reconnect") {
     recorder rec;
     quiet_options opts;
     auto holder = std::make_shared<std::unique_ptr<quiet_client>>();
+    auto released = std::make_shared<std::atomic<bool>>(false);  // main is done with *holder
     opts.auto_reconnect(0, 5ms, 10ms)
-        .before_reconnect([holder](std::string&, wspulse::header_list&) { holder->reset(); });
+        .before_reconnect([holder, released](std::string&, wspulse::header_list&) {
+          wait_until([&] { return released->load(); }, 5s);
+          holder->reset();
+        });
     *holder = std::make_unique<quiet_client>(
         quiet_client::dial(server.url("/ws?id=bd"), rec.attach(opts)));
     const auto done = (*holder)->done();
+    released->store(true);  // TSan sees no order through the socket: say it with an atomic
     REQUIRE(server_knows(server, "bd"));
     REQUIRE(server.kick("bd"));
     REQUIRE(done.wait_for(5s) == std::future_status::ready);

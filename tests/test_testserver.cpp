@@ -707,7 +707,9 @@ TEST_SUITE("testserver") {
     CHECK(b.connect(server.url("/ws?token=good")));
   }
 
-  TEST_CASE("a stalled reader loses the oldest frames at the server, counted") {
+  // Under TSan the server's writes are too slow for this test's frame budget: skipped there.
+  TEST_CASE("a stalled reader loses the oldest frames at the server, counted" *
+            doctest::skip(wspulse::test_support::under_tsan)) {
     server_options options;
     options.send_buffer = 8;
     test_server server(options);

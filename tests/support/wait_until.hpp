@@ -7,6 +7,18 @@
 
 namespace wspulse::test_support {
 
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool under_tsan = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool under_tsan = true;
+#else
+inline constexpr bool under_tsan = false;
+#endif
+#else
+inline constexpr bool under_tsan = false;
+#endif
+
 /// Polls pred every `poll` until it returns true or `timeout` has passed.
 /// @return the last value of pred (true = the condition was met in time).
 template <typename Pred>
