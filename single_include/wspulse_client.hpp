@@ -768,7 +768,8 @@ namespace wspulse {
 /// one WebSocket message and back. A type `C` is a Codec when, for `const C c; const frame f;
 /// frame g; std::string s; std::string_view v; std::error_code ec;`:
 /// - `C::wire` is a `static constexpr wire_type`: the opcode of outbound messages (text frames
-///   must carry valid UTF-8);
+///   must carry valid UTF-8: send() checks, and refuses with errc::invalid_payload, unless the
+///   codec declares `static constexpr bool valid_utf8 = true`, a promise its encode keeps);
 /// - `c.encode(f, s, ec)` writes the message for `f` into `s`, overwriting it. On failure `s` is
 ///   left empty and `ec` is set (`client::send()` returns it and sends nothing); on success `ec`
 ///   is cleared;
@@ -822,6 +823,8 @@ namespace wspulse {
 struct json_codec {
   /// JSON travels in text frames.
   static constexpr wire_type wire = wire_type::text;
+  /// encode() refuses what is not valid UTF-8: the client need not check its output again.
+  static constexpr bool valid_utf8 = true;
 
   /// Deepest nesting accepted, the frame object counting as level 1 (so a payload may nest
   /// 9,999 levels): the limit of Go's encoding/json, which the wspulse server uses.
@@ -1595,7 +1598,8 @@ inline std::string redact_header(std::string_view name, std::string_view value) 
 
 }  // namespace wspulse
 // #include "wspulse/policies.hpp"
-// wspulse_client — compile-time policies: reconnect backoff, heartbeat, buffer bounds.
+// wspulse_client — compile-time policies: reconnect backoff, heartbeat, buffer bounds, where
+// callbacks run.
 // Policies fix the strategy, the defaults and the ceilings; options may tune values at run
 // time within them. Out-of-range template arguments fail with a static_assert naming the rule.
 // SPDX-License-Identifier: MIT
@@ -1753,6 +1757,29 @@ struct buffer_bounds {
   static constexpr std::size_t inbound_frames = InboundFrames;
   static constexpr std::size_t inbound_bytes = InboundBytes;
 };
+
+/// Callbacks on a thread of the client's own (the default): a handler may block for seconds and
+/// the client still answers pings and keeps writing; inbound frames wait for it in a bounded
+/// queue (Bounds::inbound_frames / inbound_bytes), reading pauses when it is full. One extra
+/// thread per client, and one hand-off per socket read.
+struct callback_thread {
+  static constexpr bool runs_inline = false;
+};
+
+/// Callbacks inline, on the thread running the client's io_context: no thread hop, no queue,
+/// no extra thread (many clients on one thread). Handlers must not block: while one runs, no
+/// client on that io_context reads, writes or answers a ping.
+struct inline_callbacks {
+  static constexpr bool runs_inline = true;
+};
+
+namespace detail {
+template <class Dispatch, class = void>
+struct is_dispatch_policy : std::false_type {};
+template <class Dispatch>
+struct is_dispatch_policy<Dispatch, std::void_t<decltype(Dispatch::runs_inline)>> : std::true_type {
+};
+}  // namespace detail
 
 namespace detail {
 /// Bounds::inbound_bytes, or buffer_bounds' default for a Bounds type written before it existed.
@@ -2025,27 +2052,216 @@ class basic_options {
 
 // #include "wspulse/codec.hpp"
 // #include "wspulse/detail/client_core.hpp"
-// wspulse_client — the engine behind basic_client: one I/O thread runs websocketpp and every
-// timer; one callback thread runs the user's callbacks in order. The user-visible handle
-// (basic_client) only owns a shared_ptr to this, so the engine can outlive a handle destroyed
-// inside its own callback.
+// wspulse_client — the engine behind basic_client. The user-visible handle only owns a
+// shared_ptr to it, so the engine outlives a handle destroyed inside its own callback.
+//
+// Where it runs: on an asio::io_context, either one the engine owns (with one I/O thread), or
+// the application's (no thread of its own; the application runs the context on one thread, so
+// the context is the engine's strand). Callbacks run by the Dispatch policy: on a callback
+// thread of the client's own, or inline on the I/O thread.
 //
 // Threads and what they touch:
-// - any user thread: send() and close(), under mu_ (state_, queue_, pump_posted_); a sender
+// - any user thread: send(), close(), under mu_ (state_, queue_, pump_posted_); a sender
 //   waiting for room sleeps on room_cv_, woken when a write frees slots or the client closes;
-// - the I/O thread: everything websocketpp, the timers and the io-only fields below;
-// - the callback thread: events_ (under ev_mu_), the user's callbacks (before_reconnect
-//   included), the codec's decode, cb_log_url_;
+// - the I/O thread: everything websocketpp, the timers, tx_ and the other I/O-only fields;
+//   every handler it runs holds the engine weakly (or strongly, while it runs);
+// - the callback side (the callback thread, or the I/O thread when inline): the user's
+//   callbacks (before_reconnect included), the codec's decode, cb_log_url_;
 // - a detached thread per host-name lookup (detail/transport.hpp), which touches none of this.
-// Callbacks never run under a lock, on the I/O thread, or inside send()/close(); every call
-// into user code on these threads is guarded against exceptions.
+// Callbacks never run under a lock or inside send()/close(); every call into user code is
+// guarded against exceptions. Bodies: impl/client_core.hpp (life cycle, send, close),
+// impl/client_dial.hpp (dialing, reconnect), impl/client_session.hpp (one open transport),
+// impl/client_callbacks.hpp (the callback side).
 // SPDX-License-Identifier: MIT
 
 // #include "wspulse/error.hpp"
 // #include "wspulse/frame.hpp"
 // #include "wspulse/logger.hpp"
 // #include "wspulse/options.hpp"
+// #include "wspulse/policies.hpp"
 // #include "wspulse/redact.hpp"
+// #include "wspulse/detail/event_queue.hpp"
+// wspulse_client — what the engine tells the user's callbacks, and (callback_thread policy)
+// the bounded hand-off from the I/O thread to the callback thread.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/error.hpp"
+// #include "wspulse/options.hpp"
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace wspulse {
+namespace detail {
+
+/// One thing for the callback side to do, in order.
+struct event {
+  enum class kind : std::uint8_t {
+    message,     // data: the raw bytes, transport: where they came from
+    dialed,      // the first dial succeeded: the dial's completion runs
+    drop,        // why: the transport's cause
+    restore,     // a new transport is open
+    redial,      // before_reconnect runs; data: the next dial's URL, headers: its headers
+    disconnect,  // why: the client's end; the last event
+    stop,        // the first dial failed (why): the completion runs; the last event
+  } what;
+  std::string data;
+  reason why;
+  std::uint64_t transport{};
+  header_list headers{};
+
+  bool last() const noexcept { return what == kind::disconnect || what == kind::stop; }
+};
+
+/// The I/O thread's events for the callback thread. Messages are queued without waking the
+/// consumer; flush() wakes it once per socket read, however many messages that read carried.
+/// Messages waiting here are bounded (frames and payload bytes): the producer pauses reading
+/// when push_message says so, and the consumer's handled() says when to resume.
+class event_queue {
+ public:
+  event_queue(std::size_t max_frames, std::size_t max_bytes) noexcept
+      : max_frames_(max_frames), max_bytes_(max_bytes) {}
+
+  /// Queues a message. True when reading must pause now (the bound is reached and reading is
+  /// not paused yet); handled() will then ask for it to resume.
+  bool push_message(std::string&& data, std::uint64_t transport, bool reading_paused) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return false;
+    bytes_ += data.size();
+    ++frames_;
+    events_.push_back({event::kind::message, std::move(data), {}, transport});
+    unflushed_ = true;
+    const bool pause = !reading_paused && (frames_ >= max_frames_ || bytes_ >= max_bytes_);
+    resume_wanted_ = resume_wanted_ || pause;
+    return pause;
+  }
+
+  /// Wakes the consumer if messages came since the last flush.
+  void flush() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!unflushed_) return;
+      unflushed_ = false;
+    }
+    cv_.notify_one();
+  }
+
+  /// Queues any other event and wakes the consumer. Nothing is queued after the last event.
+  void push(event e) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return;
+      closed_ = e.last();
+      unflushed_ = false;
+      events_.push_back(std::move(e));
+    }
+    cv_.notify_one();
+  }
+
+  /// Consumer: waits for events and moves all of them into `batch` (one wake-up, one lock).
+  void take(std::deque<event>& batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !events_.empty(); });
+    batch.swap(events_);
+  }
+
+  /// Consumer: `frames` messages of `bytes` were handled. True when reading should resume
+  /// (it was paused and the queue drained to half its bounds).
+  bool handled(std::size_t frames, std::size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    frames_ -= frames;
+    bytes_ -= bytes;
+    const bool resume = resume_wanted_ && frames_ <= max_frames_ / 2 && bytes_ <= max_bytes_ / 2;
+    resume_wanted_ = resume_wanted_ && !resume;
+    return resume;
+  }
+
+ private:
+  const std::size_t max_frames_;
+  const std::size_t max_bytes_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<event> events_;
+  std::size_t frames_ = 0;  // messages queued and not yet handled
+  std::size_t bytes_ = 0;   // their payload bytes
+  bool unflushed_ = false;
+  bool resume_wanted_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/detail/frame_writer.hpp"
+// wspulse_client — outbound data frames, prepared by the client itself. websocketpp writes a
+// message marked "prepared" as it is (connection::send(message_ptr)); otherwise it copies the
+// payload into a second message, validates UTF-8 byte by byte and masks byte by byte (a `% 4`
+// per byte: 80 % of the CPU at 16 KiB frames). Here: one copy, masked eight bytes at a time,
+// and UTF-8 checked once, on the sender's thread, only for codecs that do not guarantee it.
+// SPDX-License-Identifier: MIT
+
+#include <websocketpp/frame.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+namespace wspulse {
+namespace detail {
+
+/// Codec::valid_utf8 (true: every text message encode() writes is valid UTF-8), or false.
+template <class Codec, class = void>
+struct codec_writes_valid_utf8 : std::false_type {};
+template <class Codec>
+struct codec_writes_valid_utf8<Codec, std::void_t<decltype(Codec::valid_utf8)>>
+    : std::bool_constant<Codec::valid_utf8> {};
+
+/// out[i] = in[i] ^ key[i % 4] (key in wire order), eight bytes per step.
+inline void mask_into(const char* in, char* out, std::size_t n, std::uint32_t key) noexcept {
+  // The key's bytes in memory order are its wire order (websocketpp's extended_header copies
+  // them so); the 8-byte mask repeats them, whatever the host's byte order.
+  unsigned char key_bytes[4];
+  std::memcpy(key_bytes, &key, 4);
+  unsigned char wide_bytes[8];
+  for (int i = 0; i < 8; ++i) wide_bytes[i] = key_bytes[i % 4];
+  std::uint64_t wide = 0;
+  std::memcpy(&wide, wide_bytes, 8);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t chunk;
+    std::memcpy(&chunk, in + i, 8);
+    chunk ^= wide;
+    std::memcpy(out + i, &chunk, 8);
+  }
+  for (; i < n; ++i) out[i] = static_cast<char>(in[i] ^ static_cast<char>(key_bytes[i % 4]));
+}
+
+/// A client (masked) data frame of `payload`, ready for connection::send(message_ptr).
+template <class Message>
+std::shared_ptr<Message> prepared_frame(websocketpp::frame::opcode::value opcode,
+                                        const std::string& payload, std::uint32_t key) {
+  auto out = std::make_shared<Message>(typename Message::con_msg_man_ptr(), opcode, 0);
+  std::string& masked = out->get_raw_payload();
+  masked.resize(payload.size());
+  mask_into(payload.data(), &masked[0], payload.size(), key);
+  const websocketpp::frame::basic_header header(opcode, payload.size(), true, true);
+  const websocketpp::frame::extended_header extended(payload.size(), key);
+  out->set_header(websocketpp::frame::prepare_header(header, extended));
+  out->set_opcode(opcode);
+  out->set_prepared(true);
+  return out;
+}
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/detail/json_text.hpp"
 // #include "wspulse/detail/send_queue.hpp"
 // wspulse_client — the bounded FIFO of encoded outbound frames. Fixed capacity; the slots are
 // allocated at the first push (an idle client does not pay for them). A frame leaves only once
@@ -2230,6 +2446,8 @@ class transport_observer {
   virtual void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) = 0;
   /// Bytes arrived (any frame, or part of one).
   virtual void on_bytes_read(std::uint64_t transport) = 0;
+  /// websocketpp has handled those bytes (every whole message in them was delivered).
+  virtual void on_read_processed(std::uint64_t transport) = 0;
   /// A websocketpp handler of this transport threw: the observer must terminate it.
   virtual void on_handler_threw(std::uint64_t transport, const std::string& what) = 0;
 
@@ -2339,6 +2557,7 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
                                 if (n > 0 && observer_ != nullptr)
                                   observer_->on_bytes_read(transport_);
                                 run_guarded(handler, ec, n);
+                                if (observer_ != nullptr) observer_->on_read_processed(transport_);
                               });
   }
 
@@ -2382,9 +2601,12 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
 // a lookup stuck for seconds would then hold dial(), close() and the destructor hostage. A
 // detached lookup holds nothing of the client: it posts its result through this gate, which
 // the endpoint shuts before its io_context goes away; a result nobody waits for is freed.
+// On an application's io_context the endpoint may be gone before a posted result runs: the
+// result runs only while the endpoint's owner (the client engine) can still be locked.
 class resolve_gate {
  public:
-  explicit resolve_gate(asio::io_context& io) : io_(&io) {}
+  resolve_gate(asio::io_context& io, std::weak_ptr<const void> owner)
+      : io_(&io), owner_(std::move(owner)) {}
   template <class Handler>
   void post(Handler&& h) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -2394,10 +2616,13 @@ class resolve_gate {
     std::lock_guard<std::mutex> lock(mu_);
     io_ = nullptr;
   }
+  /// Keeps the endpoint's owner alive while a result is handed over; empty when it is gone.
+  std::shared_ptr<const void> lock_owner() const noexcept { return owner_.lock(); }
 
  private:
   std::mutex mu_;
   asio::io_context* io_;
+  const std::weak_ptr<const void> owner_;
 };
 
 struct addrinfo_deleter {
@@ -2469,8 +2694,18 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
     if (gate_) gate_->shut();
   }
 
+  /// Who owns this endpoint: a lookup's result is handed over only while it can be locked.
+  void set_owner(std::weak_ptr<const void> owner) noexcept { owner_ = std::move(owner); }
+
   /// Forgets the lookup in flight, if any: its result, whenever it comes, is dropped.
-  void cancel_lookup() noexcept { lookup_.reset(); }
+  void cancel_lookup() noexcept {
+    if (!lookup_) return;
+    try {  // its timer would hold the connection for the transport's 330 s
+      lookup_->dns_timer->cancel();
+    } catch (const std::system_error&) {
+    }
+    lookup_.reset();
+  }
 
   void async_connect(transport_con_ptr tcon, websocketpp::uri_ptr u,
                      websocketpp::transport::connect_handler cb) {
@@ -2488,7 +2723,7 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
           asio::ip::tcp::endpoint(address, u->get_port()), host, u->get_port_str());
       return base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
     }
-    if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service());
+    if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service(), owner_);
     const std::uint64_t id = ++lookups_;
     lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, u->get_port_str()});
     try {
@@ -2503,8 +2738,9 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
         auto result = std::make_shared<addrinfo_ptr>(found);
         const std::error_code lookup_ec = resolve_error(gai, errno);
         // Runs on the I/O thread, and only while the endpoint lives (the gate is shut first).
-        gate->post([this_endpoint, id, result, lookup_ec] {
-          this_endpoint->lookup_done(id, result->get(), lookup_ec);
+        gate->post([gate, this_endpoint, id, result, lookup_ec] {
+          if (auto owner = gate->lock_owner())
+            this_endpoint->lookup_done(id, result->get(), lookup_ec);
         });
       }).detach();
     } catch (const std::system_error& ex) {  // no thread to be had: the dial fails, clearly
@@ -2534,6 +2770,7 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
     base::handle_resolve(done.tcon, done.dns_timer, std::move(done.cb), ec, results);
   }
 
+  std::weak_ptr<const void> owner_;
   std::shared_ptr<resolve_gate> gate_;
   std::optional<pending_lookup> lookup_;  // one dial at a time per client
   std::uint64_t lookups_ = 0;
@@ -2866,6 +3103,7 @@ inline std::error_code normalize_url(std::string_view in, dial_url& out) {
 }  // namespace detail
 }  // namespace wspulse
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -2875,16 +3113,17 @@ inline std::error_code normalize_url(std::string_view in, dial_url& out) {
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <exception>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace wspulse {
 namespace detail {
@@ -2894,100 +3133,144 @@ enum class client_state : std::uint8_t { connecting, connected, reconnecting, cl
 /// What basic_client needs of an engine, whichever transport (ws:// or wss://) it runs.
 class core_interface {
  public:
+  /// The first dial's outcome: an engine on success, the reason and no engine on failure.
+  using dial_completion = std::function<void(reason, std::shared_ptr<core_interface>)>;
   virtual ~core_interface() = default;
+  /// Starts the threads and the first dial; `completion` runs on the callback side with its
+  /// outcome. A reason here (no thread could be started) means: nothing runs, no completion.
+  virtual reason start(dial_completion completion) = 0;
+  /// The blocking dial from a thread that may wait: start() and wait for the outcome. On
+  /// failure every thread has stopped when this returns, and no callback ran.
+  virtual reason run_first_dial() = 0;
   /// Queues f, waiting at most `wait` for room in the send queue (0: never waits).
   virtual std::error_code send(const frame& f, std::chrono::milliseconds wait) = 0;
+  /// Starts closing; waits for the end unless called on a thread of the client's own.
   virtual void close() = 0;
+  /// Starts closing; `then` runs once the client is done (after on_disconnect).
+  virtual void async_close(std::function<void()> then) = 0;
   virtual std::shared_future<void> done() const = 0;
   virtual bool connected() const noexcept = 0;
 };
 
-template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Endpoint>
-class client_core final : public core_interface,
-                          public transport_observer,
-                          public std::enable_shared_from_this<
-                              client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>> {
+template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Dispatch,
+          class Endpoint>
+class client_core final
+    : public core_interface,
+      public transport_observer,
+      public std::enable_shared_from_this<
+          client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>> {
  public:
   using options_type = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
 
-  client_core(dial_url url, options_type opts);
+  /// `io` null: the engine owns its io_context and I/O thread.
+  client_core(dial_url url, options_type opts, asio::io_context* io);
   ~client_core();
   client_core(const client_core&) = delete;
   client_core& operator=(const client_core&) = delete;
 
-  /// Starts the threads and performs the first dial; blocks until it succeeded or failed.
-  /// On failure every thread has stopped when this returns, and no callback ran.
-  reason run_first_dial();
-
+  reason start(dial_completion completion) override;
+  reason run_first_dial() override;
   std::error_code send(const frame& f, std::chrono::milliseconds wait) override;
   void close() override;
+  void async_close(std::function<void()> then) override;
   std::shared_future<void> done() const override { return done_; }
   bool connected() const noexcept override { return connected_.load(std::memory_order_acquire); }
+
+  /// The calling thread may not wait for this client (its I/O thread or callback thread).
+  bool on_own_thread() const noexcept;
 
  private:
   using clock = std::chrono::steady_clock;
   using connection_ptr = typename Endpoint::connection_ptr;
   static constexpr bool secure = !std::is_same_v<Endpoint, plain_endpoint>;
+  static constexpr bool inline_callbacks = Dispatch::runs_inline;
 
-  struct event {
-    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop, redial } what;
-    std::string data;           // message: the raw bytes; redial: the URL of the next dial
-    reason why;                 // drop / disconnect
-    std::uint64_t transport{};  // message: the transport it came from
-    header_list headers{};      // redial: the headers of the next dial
+  /// One transport's state, replaced whole by each dial.
+  struct transport_state {
+    connection_ptr con;
+    std::uint64_t id = 0;          // stale handlers of older transports are ignored by id
+    bool open = false;             // the handshake completed
+    bool close_sent = false;       // closing: the close frame follows the accepted frames
+    bool reading_paused = false;   // the callback side is behind
+    bool has_local_cause = false;  // this client ended it (cause below; empty = close())
+    reason local_cause;
+    std::uint16_t lib_close_code = 0;  // a close websocketpp started itself (1009, 1002, 1007)
+    std::size_t handed = 0;            // queue_ frames handed to websocketpp, write not done
+    std::size_t handed_bytes = 0;      // their encoded size, at most ~max_bytes_in_flight
+    bool write_in_flight = false;
+    bool write_timer_armed = false;
+    clock::time_point write_started{};
+    clock::time_point last_read{};
   };
 
-  std::error_code admission() const;         // why send() would refuse now, under mu_
-  std::error_code admission_locked() const;  // the same, mu_ held
+  // Calls fn(engine, args...) from an I/O handler while the engine lives.
+  template <class Fn>
+  auto weak_handler(Fn fn) {
+    return [weak = this->weak_from_this(), fn = std::move(fn)](auto&&... args) mutable {
+      if (auto self = weak.lock()) fn(*self, std::forward<decltype(args)>(args)...);
+    };
+  }
+  template <class Fn>
+  void post_io(Fn fn) {
+    asio::post(io_, weak_handler([fn = std::move(fn)](client_core& self) mutable { fn(self); }));
+  }
 
-  void start_threads();  // throws std::system_error when the system refuses a thread
+  // --- user threads (impl/client_core.hpp) ---
+  std::error_code admission_locked() const;  // why send() would refuse now, mu_ held
+  bool request_close();                      // true for the first call
+  void wait_until_done();
+  void join_threads();
+  void release_io_holder();  // the I/O side's reference is gone (done() may become ready)
 
-  // --- I/O thread ---
+  // --- I/O thread: dialing and reconnecting (impl/client_dial.hpp) ---
   void begin_dial();
-  void dial_failed(reason why);
-  void abandon_connection();
-  void force_shut() { shut_socket(con_); }
   void on_open(std::uint64_t transport, const websocketpp::connection_hdl& hdl);
-  void retire(const websocketpp::connection_hdl& hdl);
-  static void shut_socket(const connection_ptr& con);
   void on_fail(std::uint64_t transport);
-  void on_close(std::uint64_t transport);
-  void on_message(std::uint64_t transport, std::string&& data);
+  reason failure_reason(const connection_ptr& con);
+  void dial_failed(reason why);
+  void schedule_redial();
+  void redial(dial_url next, header_list headers, reason hook_failure);
+  void abandon_connection();
+  void retire(const websocketpp::connection_hdl& hdl);
+
+  // --- I/O thread: the open transport (impl/client_session.hpp) ---
   bool pump();  // true when every queued frame has been handed to websocketpp
   void send_close_frame();
   void start_heartbeat();
+  void ping_later();
   void check_liveness();
   void arm_write_deadline(clock::time_point at);
-  void ping_later();
-  void drop_transport(reason cause);  // local cause: force the socket shut
-  void begin_close();
-  void schedule_redial();
-  void redial(dial_url next, header_list headers, reason hook_failure);
-  // Ends the client: disconnect (on_disconnect fires) or, for a failed first dial, stop.
-  void finish(reason why, typename event::kind last = event::kind::disconnect);
-  void stop_timers();
+  void on_message(std::uint64_t transport, std::string&& data);
   void resume_reading();
-  reason failure_reason(const connection_ptr& con);
+  void drop_transport(reason cause);  // local cause: force the socket shut
+  static void shut_socket(const connection_ptr& con);
+  void begin_close();
+  void on_close(std::uint64_t transport);
   reason close_reason(const connection_ptr& con);
   static std::string transport_detail(const connection_ptr& con);
+  // Ends the client: disconnect (on_disconnect fires) or, for a failed first dial, stop.
+  void finish(reason why, event::kind last = event::kind::disconnect);
+  void stop_timers();
   bool is_current(std::uint64_t transport) const noexcept {
-    return transport == transport_ && con_ != nullptr;
+    return transport == tx_.id && tx_.con != nullptr;
   }
 
   void on_write_start(std::uint64_t transport, std::size_t data_frames, bool close_frame) override;
   void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) override;
   void on_bytes_read(std::uint64_t transport) override;
+  void on_read_processed(std::uint64_t transport) override;
   void on_handler_threw(std::uint64_t transport, const std::string& what) override;
 
-  // --- callback thread ---
+  // --- the callback side (impl/client_callbacks.hpp) ---
   void post_event(event e);
   void callback_loop();
-  void deliver(const event& e, frame& scratch);
+  bool handle(event& e, frame& scratch);  // true after the last event
+  void deliver(const std::string& data, std::uint64_t transport, frame& scratch);
   void run_reconnect_hook(event& e);
-  void join_threads();
+  void complete_dial(reason why);
   bool stops_on_close_code(std::uint16_t code);
   template <class Fn, class... Args>
-  void invoke(const char* which, const Fn& fn, const Args&... args);
+  void invoke(const char* which, const Fn& fn, Args&&... args);
 
   // Call sites test logs(level) first, so a disabled logger never builds its fields. A
   // logger that throws loses that record and nothing else.
@@ -3003,16 +3286,18 @@ class client_core final : public core_interface,
   options_type opts_;
   dial_url url_;
   std::string log_url_;     // redacted once per URL; the I/O thread's copy
-  std::string cb_log_url_;  // the callback thread's copy (before_reconnect may change the URL)
+  std::string cb_log_url_;  // the callback side's copy (before_reconnect may change the URL)
 
-  asio::io_context io_;
+  std::unique_ptr<asio::io_context> owned_io_;  // null on the application's io_context
+  asio::io_context& io_;
   Endpoint endpoint_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread io_thread_;
-  std::thread cb_thread_;
+  std::thread io_thread_;  // owned io_context only
+  std::thread cb_thread_;  // callback_thread only
   std::thread::id cb_thread_id_;
+  std::shared_ptr<client_core> keep_alive_;  // application's io_context: alive until finished
 
-  // Shared with user threads, under mu_.
+  // Shared with user threads, under mu_ (accepting_ and queued_ mirror it for a lock-free
+  // refusal before the encode).
   mutable std::mutex mu_;
   client_state state_ = client_state::connecting;
   bool pump_posted_ = false;
@@ -3020,41 +3305,29 @@ class client_core final : public core_interface,
   send_queue<Bounds::send_frames> queue_;
   std::condition_variable room_cv_;  // send_for: room in queue_, or closing
   std::size_t room_waiters_ = 0;     // senders waiting on room_cv_ (no notify without one)
+  std::atomic<bool> accepting_{true};
+  std::atomic<std::size_t> queued_{0};
   std::atomic<bool> connected_{false};
 
-  // Callback hand-off, under ev_mu_.
-  std::mutex ev_mu_;
-  std::condition_variable ev_cv_;
-  std::deque<event> events_;
-  std::size_t inbound_waiting_ = 0;
-  std::size_t inbound_bytes_ = 0;  // payload bytes of those messages
-  static constexpr std::size_t inbound_bytes_bound = inbound_bytes_of<Bounds>::value;
-  bool resume_wanted_ = false;
-  bool events_closed_ = false;
+  // The callback side.
+  event_queue events_{Bounds::inbound_frames, inbound_bytes_of<Bounds>::value};
+  bool events_closed_ = false;  // inline: the last event was handled
+  dial_completion on_dialed_;
+  std::vector<std::function<void()>> after_done_;  // async_close continuations, under mu_
+  bool disconnected_ = false;                      // under mu_: on_disconnect has returned
 
   std::mutex join_mu_;  // close() may race with itself on several threads
 
   // I/O-thread only.
   std::string dial_text_;  // URL of the next dial (before_reconnect may change it)
   header_list headers_;    // headers of the next dial
-  connection_ptr con_;
-  std::uint64_t transport_ = 0;  // id of con_, so stale handlers of old transports are ignored
-  bool open_ = false;            // con_ completed its handshake
-  bool ever_opened_ = false;     // the first dial succeeded
-  bool closing_ = false;         // close() reached the I/O thread
-  bool close_sent_ = false;      // closing_: the close frame follows the accepted frames
+  transport_state tx_;
+  std::uint64_t transports_ = 0;  // ids handed out
+  bool ever_opened_ = false;      // the first dial succeeded
+  bool closing_ = false;          // close() reached the I/O thread
   bool finished_ = false;
-  bool reading_paused_ = false;
-  bool has_local_cause_ = false;
-  reason local_cause_;                // why this client ended the transport (empty = close())
-  std::uint16_t lib_close_code_ = 0;  // a close websocketpp started itself (1009, 1002, 1007)
-  std::size_t handed_ = 0;            // queue_ frames handed to websocketpp, write not yet complete
-  std::size_t handed_bytes_ = 0;      // their encoded size, at most ~max_bytes_in_flight
   static constexpr std::size_t max_bytes_in_flight = 256 * 1024;  // per write (write_wait)
-  bool write_in_flight_ = false;
-  bool write_timer_armed_ = false;
-  clock::time_point write_started_{};
-  clock::time_point last_read_{};
+  masking_key_source mask_keys_;  // one key per frame the client prepares (pump)
   unsigned attempt_ = 0;
   std::minstd_rand rng_{std::random_device{}()};
   asio::steady_timer dial_timer_{io_};
@@ -3064,36 +3337,45 @@ class client_core final : public core_interface,
   asio::steady_timer close_timer_{io_};
   asio::steady_timer backoff_timer_{io_};
   asio::steady_timer uptime_timer_{io_};  // min_uptime: when a new transport counts as stable
-  std::promise<reason> first_dial_;
   std::shared_ptr<std::string> tls_failure_ = std::make_shared<std::string>();  // wss:// only
 
-  // Set by the callback thread after its last reference to this engine is gone, so a ready
-  // done() also means the engine was destroyed if nothing else held it (see run_first_dial).
-  std::shared_ptr<std::promise<void>> done_promise_ = std::make_shared<std::promise<void>>();
-  std::shared_future<void> done_{done_promise_->get_future().share()};
+  // done() is ready once the engine finished, on_disconnect returned and every internal
+  // holder (I/O thread or keep_alive_, callback thread) dropped its reference: if nothing
+  // else held the engine, it is destroyed by then.
+  struct done_state {
+    std::promise<void> ready;
+    std::atomic<int> holders{0};
+    void release() {
+      if (holders.fetch_sub(1, std::memory_order_acq_rel) == 1) ready.set_value();
+    }
+  };
+  std::shared_ptr<done_state> done_state_ = std::make_shared<done_state>();
+  std::shared_future<void> done_{done_state_->ready.get_future().share()};
 };
 
 }  // namespace detail
 }  // namespace wspulse
 
 // #include "wspulse/impl/client_core.hpp"
-// wspulse_client — bodies of detail::client_core (see detail/client_core.hpp for the design).
+// wspulse_client — detail::client_core: life cycle, send and close (see detail/client_core.hpp).
 // SPDX-License-Identifier: MIT
 
 namespace wspulse {
 namespace detail {
 
-#define WSPULSE_CORE_TEMPLATE \
-  template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Endpoint>
-#define WSPULSE_CORE client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>
+#define WSPULSE_CORE_TEMPLATE                                                        \
+  template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, \
+            class Dispatch, class Endpoint>
+#define WSPULSE_CORE client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>
 
 WSPULSE_CORE_TEMPLATE
-WSPULSE_CORE::client_core(dial_url url, options_type opts)
+WSPULSE_CORE::client_core(dial_url url, options_type opts, asio::io_context* io)
     : opts_(std::move(opts)),
       url_(std::move(url)),
       log_url_(redact_url(url_.text)),
       cb_log_url_(log_url_),
-      work_(asio::make_work_guard(io_)),
+      owned_io_(io == nullptr ? std::make_unique<asio::io_context>(1) : nullptr),
+      io_(io == nullptr ? *owned_io_ : *io),
       dial_text_(url_.text),
       headers_(opts_.dial_headers()) {
   prime_websocketpp_statics();
@@ -3101,6 +3383,7 @@ WSPULSE_CORE::client_core(dial_url url, options_type opts)
   endpoint_.set_user_agent("wspulse-client-cpp/" WSPULSE_CLIENT_VERSION_STRING);
 #ifdef WSPULSE_CLIENT_ENABLE_TLS
   if constexpr (secure) {
+    // Runs inside endpoint_.connect() (begin_dial), on the I/O thread.
     endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
       // Empty (the dial fails with *tls_failure_ as its reason) when a file cannot be used.
       return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_, tls_failure_);
@@ -3111,8 +3394,8 @@ WSPULSE_CORE::client_core(dial_url url, options_type opts)
 
 WSPULSE_CORE_TEMPLATE
 WSPULSE_CORE::~client_core() {
-  // Normally close() joined both threads. When the handle died inside a callback, the last
-  // reference is the callback thread itself: it cannot join itself, so it detaches.
+  // Normally close() joined the threads. When the handle died inside a callback, the last
+  // reference may be an internal thread itself: it cannot join itself, so it detaches.
   for (std::thread* t : {&io_thread_, &cb_thread_}) {
     if (!t->joinable()) continue;
     if (t->get_id() == std::this_thread::get_id()) {
@@ -3124,58 +3407,104 @@ WSPULSE_CORE::~client_core() {
 }
 
 WSPULSE_CORE_TEMPLATE
-reason WSPULSE_CORE::run_first_dial() {
-  std::future<reason> result = first_dial_.get_future();
+reason WSPULSE_CORE::start(dial_completion completion) {
+  on_dialed_ = std::move(completion);
+  endpoint_.set_owner(this->weak_from_this());
+  auto self = this->shared_from_this();
+  // Each internal holder of a reference counts for done(): registered before its thread
+  // starts (a thread may finish at once), withdrawn if it could not start.
   try {
-    start_threads();
+    if (owned_io_) {
+      done_state_->holders.fetch_add(1, std::memory_order_relaxed);
+      try {
+        io_thread_ = start_thread([self, work = asio::make_work_guard(io_)]() mutable {
+          for (;;) {
+            try {
+              self->io_.run();
+              break;
+            } catch (const std::exception& ex) {  // a user hook or a dependency threw: go on
+              if (self->logs(log_level::error))
+                self->log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
+            }
+          }
+          work.reset();
+          auto done = self->done_state_;
+          self.reset();  // the engine may be destroyed here: io_ is not running any more
+          done->release();
+        });
+      } catch (...) {
+        done_state_->holders.fetch_sub(1, std::memory_order_relaxed);
+        throw;
+      }
+    }
+    if constexpr (!inline_callbacks) {
+      done_state_->holders.fetch_add(1, std::memory_order_relaxed);
+      try {
+        cb_thread_ = start_thread([self]() mutable {
+          self->callback_loop();
+          auto done = self->done_state_;
+          self.reset();  // a handle destroyed inside a callback: the engine dies here
+          done->release();
+        });
+      } catch (...) {
+        done_state_->holders.fetch_sub(1, std::memory_order_relaxed);
+        throw;
+      }
+      cb_thread_id_ = cb_thread_.get_id();
+    }
   } catch (const std::system_error& ex) {  // near the process's thread limit
-    work_.reset();
-    io_.stop();
+    if (owned_io_) owned_io_->stop();
     join_threads();
     reason why(ex.code());
     why.detail = "cannot start a thread of the client";
     return why;
   }
-  asio::post(io_, [this] { begin_dial(); });
+  if (!owned_io_) {  // the application's io_context: the engine lives until it finished
+    done_state_->holders.fetch_add(1, std::memory_order_relaxed);
+    keep_alive_ = self;
+  }
+  post_io([](client_core& core) { core.begin_dial(); });
+  return {};
+}
+
+WSPULSE_CORE_TEMPLATE
+reason WSPULSE_CORE::run_first_dial() {
+  if (!owned_io_ && io_.get_executor().running_in_this_thread()) {
+    reason why(std::make_error_code(std::errc::resource_deadlock_would_occur));
+    why.detail = "a blocking dial on the thread running its io_context: use async_dial";
+    return why;
+  }
+  auto outcome = std::make_shared<std::promise<reason>>();
+  std::future<reason> result = outcome->get_future();
+  if (reason refused = start([outcome](reason why, std::shared_ptr<core_interface>) {
+        outcome->set_value(std::move(why));
+      }))
+    return refused;
   reason why = result.get();
-  if (why) join_threads();
+  if (why) wait_until_done();
   return why;
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::start_threads() {
-  io_thread_ = start_thread([this] {
-    for (;;) {
-      try {
-        io_.run();
-        return;
-      } catch (const std::exception& ex) {  // a user hook or a dependency threw: keep serving
-        if (logs(log_level::error))
-          log(log_level::error, "I/O handler threw", {{"what", ex.what()}});
-      }
-    }
-  });
-  // The callback thread holds a reference: the handle may be destroyed inside a callback, and
-  // then this thread runs the engine's destructor. done() becomes ready only after that.
-  cb_thread_ = start_thread([self = this->shared_from_this(), done = done_promise_]() mutable {
-    self->callback_loop();
-    self.reset();
-    done->set_value();
-  });
-  cb_thread_id_ = cb_thread_.get_id();
+bool WSPULSE_CORE::on_own_thread() const noexcept {
+  return std::this_thread::get_id() == cb_thread_id_ || io_.get_executor().running_in_this_thread();
 }
 
 // ---------------------------------------------------------------- user threads
 
 WSPULSE_CORE_TEMPLATE
 std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wait) {
-  if (std::error_code refused = admission();
-      refused == errc::connection_closed || (refused && wait.count() <= 0))
-    return refused;  // before paying for an encode
+  // Refused without a lock and before paying for an encode.
+  if (!accepting_.load(std::memory_order_acquire)) return errc::connection_closed;
+  if (wait.count() <= 0 && queued_.load(std::memory_order_acquire) >= Bounds::send_frames)
+    return errc::send_buffer_full;
   std::string wire;
   std::error_code ec;
   opts_.codec().encode(f, wire, ec);  // on the caller's thread, outside the lock
   if (ec) return ec;
+  if constexpr (Codec::wire == wire_type::text && !codec_writes_valid_utf8<Codec>::value) {
+    if (!utf8_valid(wire)) return errc::invalid_payload;  // a server closes with 1007
+  }
   bool wake = false;
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -3187,17 +3516,19 @@ std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wai
     }
     if (std::error_code refused = admission_locked()) return refused;
     queue_.push(std::move(wire));
+    queued_.store(queue_.size(), std::memory_order_release);
     wake = state_ == client_state::connected && !pump_posted_;
     pump_posted_ = pump_posted_ || wake;
   }
-  if (wake) asio::post(io_, [this] { pump(); });
+  if (!wake) return {};
+  // On the I/O thread (inline callbacks, or another client's handler on the same context)
+  // the frame is handed over at once: no hop, and a reply joins the write in progress.
+  if (io_.get_executor().running_in_this_thread()) {
+    pump();
+  } else {
+    post_io([](client_core& core) { core.pump(); });
+  }
   return {};
-}
-
-WSPULSE_CORE_TEMPLATE
-std::error_code WSPULSE_CORE::admission() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return admission_locked();
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3209,7 +3540,7 @@ std::error_code WSPULSE_CORE::admission_locked() const {
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::close() {
+bool WSPULSE_CORE::request_close() {
   bool first = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -3217,12 +3548,44 @@ void WSPULSE_CORE::close() {
       close_requested_ = true;
       first = true;
       if (state_ != client_state::closed) state_ = client_state::closing;
+      accepting_.store(false, std::memory_order_release);
     }
   }
   room_cv_.notify_all();  // senders waiting for room get connection_closed
-  if (first) asio::post(io_, [this] { begin_close(); });
-  // Inside a callback: waiting would deadlock; the callback thread finishes on its own.
-  if (std::this_thread::get_id() != cb_thread_id_) join_threads();
+  if (first) post_io([](client_core& core) { core.begin_close(); });
+  return first;
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::close() {
+  request_close();
+  // On a thread of its own (inside a callback, or on the io_context's thread) waiting would
+  // deadlock: the client finishes on its own.
+  if (!on_own_thread()) wait_until_done();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::async_close(std::function<void()> then) {
+  bool now = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    now = disconnected_;
+    if (!now && then) after_done_.push_back(std::move(then));
+  }
+  request_close();
+  if (now && then) then();  // already done: on the caller's thread
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::wait_until_done() {
+  // An owned io_context ends with the engine: its thread's exit is the end. On the
+  // application's context, the end is done() (the context must be running meanwhile).
+  if (owned_io_) {
+    join_threads();
+  } else {
+    done_.wait();
+    join_threads();
+  }
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3232,63 +3595,80 @@ void WSPULSE_CORE::join_threads() {
   if (cb_thread_.joinable()) cb_thread_.join();
 }
 
-// ---------------------------------------------------------------- I/O thread: dialing
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::release_io_holder() {
+  // Posted, so that the handler that finished the engine has returned (and dropped its own
+  // reference) first; on an owned io_context the I/O thread's exit does this.
+  if (owned_io_) return owned_io_->stop();
+  asio::post(io_, [self = std::move(keep_alive_), done = done_state_]() mutable {
+    self.reset();
+    done->release();
+  });
+}
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/impl/client_dial.hpp"
+// wspulse_client — detail::client_core on the I/O thread: dialing, and the reconnect loop
+// (backoff, attempts, stop rules, before_reconnect).
+// SPDX-License-Identifier: MIT
+
+namespace wspulse {
+namespace detail {
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::begin_dial() {
-  ++transport_;
-  open_ = false;
-  has_local_cause_ = false;
-  local_cause_ = reason{};
-  lib_close_code_ = 0;
-  handed_ = 0;
-  handed_bytes_ = 0;
-  write_in_flight_ = false;
-  reading_paused_ = false;
-
+  if (closing_ || finished_) return;
+  tx_ = transport_state{};
+  tx_.id = ++transports_;
   tls_failure_->clear();
   std::error_code ec;
-  con_ = endpoint_.get_connection(dial_text_, ec);
-  if (ec || !con_) {  // a URL websocketpp cannot parse, or (wss://) no usable TLS context
-    con_.reset();
+  tx_.con = endpoint_.get_connection(dial_text_, ec);
+  if (ec || !tx_.con) {  // a URL websocketpp cannot parse, or (wss://) no usable TLS context
+    tx_.con.reset();
     reason why(tls_failure_->empty() ? errc::invalid_url : errc::tls_handshake_failed);
     why.detail = tls_failure_->empty() ? ec.message() : *tls_failure_;
     return dial_failed(std::move(why));
   }
-  const std::uint64_t id = transport_;
-  con_->observe(this, id);
+  const std::uint64_t id = tx_.id;
+  auto& con = *tx_.con;
+  con.observe(this, id);
 #ifdef WSPULSE_CLIENT_ENABLE_TLS
   if constexpr (secure) {
-    const std::string host = con_->get_host();
-    con_->set_sni_host(is_ip_literal(host) ? std::string() : host);
+    const std::string host = con.get_host();
+    con.set_sni_host(is_ip_literal(host) ? std::string() : host);
   }
 #endif
-  for (const auto& [name, value] : headers_) con_->append_header(name, value);
-  con_->set_max_message_size(opts_.max_message_size() == 0 ? no_limit_message_ceiling
-                                                           : opts_.max_message_size());
+  for (const auto& [name, value] : headers_) con.append_header(name, value);
+  con.set_max_message_size(opts_.max_message_size() == 0 ? no_limit_message_ceiling
+                                                         : opts_.max_message_size());
   // After a close frame (either side's), the TCP close may take write_wait, then it is forced.
-  con_->set_close_handshake_timeout(static_cast<long>(opts_.write_wait().count()));
-  answer_latest_ping_only(*con_);
+  con.set_close_handshake_timeout(static_cast<long>(opts_.write_wait().count()));
+  answer_latest_ping_only(con);
   // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
-  con_->set_tcp_pre_init_handler([this, id](websocketpp::connection_hdl hdl) {
-    if (!is_current(id)) return retire(hdl);  // abandoned while its connect was completing
-    std::error_code ignored;
-    con_->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-  });
-  con_->set_open_handler([this, id](websocketpp::connection_hdl hdl) { on_open(id, hdl); });
-  con_->set_fail_handler([this, id](websocketpp::connection_hdl) { on_fail(id); });
-  con_->set_close_handler([this, id](websocketpp::connection_hdl) { on_close(id); });
-  con_->set_message_handler(
-      [this, id](websocketpp::connection_hdl, typename Endpoint::message_ptr msg) {
-        on_message(id, std::move(msg->get_raw_payload()));
-      });
+  con.set_tcp_pre_init_handler(
+      weak_handler([id](client_core& self, websocketpp::connection_hdl hdl) {
+        if (!self.is_current(id)) return self.retire(hdl);  // abandoned while its connect completed
+        std::error_code ignored;
+        self.tx_.con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+      }));
+  con.set_open_handler(weak_handler(
+      [id](client_core& self, websocketpp::connection_hdl hdl) { self.on_open(id, hdl); }));
+  con.set_fail_handler(
+      weak_handler([id](client_core& self, websocketpp::connection_hdl) { self.on_fail(id); }));
+  con.set_close_handler(
+      weak_handler([id](client_core& self, websocketpp::connection_hdl) { self.on_close(id); }));
+  con.set_message_handler(weak_handler(
+      [id](client_core& self, websocketpp::connection_hdl, typename Endpoint::message_ptr msg) {
+        self.on_message(id, std::move(msg->get_raw_payload()));
+      }));
   dial_timer_.expires_after(opts_.handshake_timeout());
-  dial_timer_.async_wait([this, id](const std::error_code& timer_ec) {
-    if (timer_ec || !is_current(id) || open_) return;
-    abandon_connection();
-    dial_failed(errc::handshake_timeout);
-  });
-  endpoint_.connect(con_);
+  dial_timer_.async_wait(weak_handler([id](client_core& self, const std::error_code& timer_ec) {
+    if (timer_ec || !self.is_current(id) || self.tx_.open) return;
+    self.abandon_connection();
+    self.dial_failed(errc::handshake_timeout);
+  }));
+  endpoint_.connect(tx_.con);
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3297,14 +3677,14 @@ void WSPULSE_CORE::on_open(std::uint64_t id, const websocketpp::connection_hdl& 
   // current transport (a hub would see a duplicate id and kick the live one).
   if (!is_current(id)) return retire(hdl);
   dial_timer_.cancel();
-  open_ = true;
+  tx_.open = true;
   if (opts_.min_uptime().count() == 0) {
     attempt_ = 0;
   } else {
     uptime_timer_.expires_after(opts_.min_uptime());
-    uptime_timer_.async_wait([this, id](const std::error_code& ec) {
-      if (!ec && is_current(id) && open_) attempt_ = 0;
-    });
+    uptime_timer_.async_wait(weak_handler([id](client_core& self, const std::error_code& ec) {
+      if (!ec && self.is_current(id) && self.tx_.open) self.attempt_ = 0;
+    }));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -3317,19 +3697,20 @@ void WSPULSE_CORE::on_open(std::uint64_t id, const websocketpp::connection_hdl& 
     log(log_level::info, ever_opened_ ? "transport restored" : "connected", {{"url", log_url_}});
   if (!ever_opened_) {
     ever_opened_ = true;
-    first_dial_.set_value(reason{});
+    post_event({event::kind::dialed, {}, {}, id});
   } else {
     post_event({event::kind::restore, {}, {}, id});
   }
-  pump();
+  if (is_current(id)) pump();  // inline callbacks may have closed it meanwhile
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::on_fail(std::uint64_t id) {
   if (!is_current(id)) return;
   dial_timer_.cancel();
-  reason why = failure_reason(con_);
-  con_.reset();
+  reason why = failure_reason(tx_.con);
+  tx_.con->observe(nullptr, 0);
+  tx_.con.reset();
   dial_failed(std::move(why));
 }
 
@@ -3357,10 +3738,7 @@ reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::dial_failed(reason why) {
-  if (!ever_opened_) {  // the first dial: no callback; the caller gets the reason
-    first_dial_.set_value(why);
-    return finish(std::move(why), event::kind::stop);
-  }
+  if (!ever_opened_) return finish(std::move(why), event::kind::stop);  // the dial's outcome
   ++attempt_;
   if (logs(log_level::warn))
     log(log_level::warn, "reconnect attempt failed",
@@ -3391,14 +3769,14 @@ void WSPULSE_CORE::schedule_redial() {
       log(log_level::info, "reconnecting",
           {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
     backoff_timer_.expires_after(delay);
-    backoff_timer_.async_wait([this](const std::error_code& ec) {
-      if (ec || closing_ || finished_) return;
-      // before_reconnect is a callback like the others: it runs on the callback thread, never
+    backoff_timer_.async_wait(weak_handler([](client_core& self, const std::error_code& ec) {
+      if (ec || self.closing_ || self.finished_) return;
+      // before_reconnect is a callback like the others: it runs on the callback side, never
       // next to another one, and may close or destroy the client. The dial waits for it.
-      if (opts_.reconnect_callback())
-        return post_event({event::kind::redial, dial_text_, {}, 0, headers_});
-      begin_dial();
-    });
+      if (self.opts_.reconnect_callback())
+        return self.post_event({event::kind::redial, self.dial_text_, {}, 0, self.headers_});
+      self.begin_dial();
+    }));
   } else {
     finish(errc::connection_lost);
   }
@@ -3414,7 +3792,36 @@ void WSPULSE_CORE::redial(dial_url next, header_list headers, reason hook_failur
   begin_dial();
 }
 
-// ---------------------------------------------------------------- I/O thread: open transport
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::abandon_connection() {
+  // Its handlers become stale (transport id), its observer is detached, its name lookup is
+  // forgotten, and its socket is cancelled; a stage that completes anyway (a connect or an
+  // upgrade already queued) meets retire().
+  endpoint_.cancel_lookup();
+  tx_.con->observe(nullptr, 0);
+  std::error_code ignored;
+  tx_.con->get_raw_socket().cancel(ignored);
+  tx_.con.reset();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::retire(const websocketpp::connection_hdl& hdl) {
+  std::error_code ec;
+  connection_ptr con = endpoint_.get_con_from_hdl(hdl, ec);
+  if (!con) return;
+  con->observe(nullptr, 0);
+  shut_socket(con);
+}
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/impl/client_session.hpp"
+// wspulse_client — detail::client_core on the I/O thread: one open transport (writes and their
+// deadlines, heartbeat and liveness, inbound messages, why it ended) and the client's end.
+// SPDX-License-Identifier: MIT
+
+namespace wspulse {
+namespace detail {
 
 WSPULSE_CORE_TEMPLATE
 bool WSPULSE_CORE::pump() {
@@ -3424,7 +3831,7 @@ bool WSPULSE_CORE::pump() {
     pump_posted_ = false;
     queued = queue_.size();
   }
-  if (!open_ || close_sent_) return handed_ == queued;
+  if (!tx_.open || tx_.close_sent) return tx_.handed == queued;
   constexpr auto opcode = Codec::wire == wire_type::binary ? websocketpp::frame::opcode::binary
                                                            : websocketpp::frame::opcode::text;
   // Slots below `queued` are only replaced after this thread pops them: safe to read unlocked.
@@ -3432,13 +3839,17 @@ bool WSPULSE_CORE::pump() {
   // bounded hand-off keeps that write small enough to meet it (else a backlog on a slow link
   // would time out, reconnect, be re-sent whole, and time out again). The rest follows as
   // writes complete; one frame always goes, however large.
-  for (; handed_ < queued; ++handed_) {
-    if (handed_ > 0 && handed_bytes_ >= max_bytes_in_flight) break;
-    const std::string& wire = queue_.at(handed_);
-    if (con_->send(wire.data(), wire.size(), opcode)) break;
-    handed_bytes_ += wire.size();
+  for (; tx_.handed < queued; ++tx_.handed) {
+    if (tx_.handed > 0 && tx_.handed_bytes >= max_bytes_in_flight) break;
+    const std::string& wire = queue_.at(tx_.handed);
+    // A fresh masking key per write of the frame: a frame written again after a reconnect
+    // is masked anew.
+    if (tx_.con->send(prepared_frame<typename Endpoint::message_ptr::element_type>(opcode, wire,
+                                                                                   mask_keys_())))
+      break;
+    tx_.handed_bytes += wire.size();
   }
-  return handed_ == queued;
+  return tx_.handed == queued;
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3446,19 +3857,19 @@ void WSPULSE_CORE::on_write_start(std::uint64_t id, std::size_t, bool close_fram
   if (!is_current(id)) return;
   // A close frame written before any arrived, that this client did not ask for, is one
   // websocketpp started itself (1009 oversized, 1002/1007 protocol): never a server close.
-  if (close_frame && !has_local_cause_ && lib_close_code_ == 0 &&
-      con_->get_remote_close_code() == websocketpp::close::status::abnormal_close)
-    lib_close_code_ = con_->get_local_close_code();
-  if (!open_) return;
-  write_in_flight_ = true;
-  write_started_ = clock::now();
-  if (!write_timer_armed_) arm_write_deadline(write_started_ + opts_.write_wait());
+  if (close_frame && !tx_.has_local_cause && tx_.lib_close_code == 0 &&
+      tx_.con->get_remote_close_code() == websocketpp::close::status::abnormal_close)
+    tx_.lib_close_code = tx_.con->get_local_close_code();
+  if (!tx_.open) return;
+  tx_.write_in_flight = true;
+  tx_.write_started = clock::now();
+  if (!tx_.write_timer_armed) arm_write_deadline(tx_.write_started + opts_.write_wait());
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool ok) {
   if (!is_current(id)) return;
-  write_in_flight_ = false;
+  tx_.write_in_flight = false;
   if (!ok || data_frames == 0) return;
   std::size_t written_bytes = 0;
   bool waiters = false;
@@ -3466,130 +3877,128 @@ void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool
     std::lock_guard<std::mutex> lock(mu_);
     for (std::size_t i = 0; i < data_frames; ++i) written_bytes += queue_.at(i).size();
     queue_.pop(data_frames);  // written: only now do they leave the queue
+    queued_.store(queue_.size(), std::memory_order_release);
     waiters = room_waiters_ > 0;
   }
   if (waiters) room_cv_.notify_all();
-  handed_ -= data_frames;
-  handed_bytes_ -= written_bytes;
+  tx_.handed -= data_frames;
+  tx_.handed_bytes -= written_bytes;
   const bool flushed = pump();  // the next slice of the backlog
   if (closing_ && flushed) send_close_frame();
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::on_bytes_read(std::uint64_t id) {
-  if (id == transport_) last_read_ = clock::now();
+  if (id == tx_.id) tx_.last_read = clock::now();
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::on_read_processed(std::uint64_t) {
+  if constexpr (!inline_callbacks) events_.flush();  // one wake-up for the read's messages
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::on_handler_threw(std::uint64_t id, const std::string& what) {
   if (!is_current(id)) return;
   if (logs(log_level::error))
-    log(log_level::error, "transport handler threw", {{"url", log_url_}, {"what", what}});
-  if (!has_local_cause_) {  // the root cause wins
-    has_local_cause_ = true;
-    local_cause_ = reason(errc::connection_lost);
-    local_cause_.detail = "transport handler threw: " + what;
+    log(log_level::error, "websocketpp handler threw", {{"url", log_url_}, {"what", what}});
+  if (!tx_.has_local_cause) {
+    tx_.has_local_cause = true;
+    tx_.local_cause = reason(errc::connection_lost);
+    tx_.local_cause.detail = "transport handler threw: " + what;
   }
   // Its handler's state is unknown: no close handshake, the fail or close handler runs now.
-  con_->terminate(
+  tx_.con->terminate(
       websocketpp::transport::error::make_error_code(websocketpp::transport::error::general));
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::arm_write_deadline(clock::time_point at) {
   // One timer, re-armed lazily: a busy connection does not pay a timer update per write.
-  write_timer_armed_ = true;
+  tx_.write_timer_armed = true;
   write_timer_.expires_at(at);
-  write_timer_.async_wait([this, id = transport_](const std::error_code& ec) {
-    if (ec) return;
-    write_timer_armed_ = false;
-    if (!is_current(id) || !open_ || !write_in_flight_) return;
-    const clock::time_point deadline = write_started_ + opts_.write_wait();
-    if (clock::now() < deadline) return arm_write_deadline(deadline);
-    if (logs(log_level::warn)) log(log_level::warn, "write timed out", {{"url", log_url_}});
-    drop_transport(errc::write_timeout);
-  });
+  write_timer_.async_wait(weak_handler([id = tx_.id](client_core& self, const std::error_code& ec) {
+    if (ec || !self.is_current(id)) return;
+    self.tx_.write_timer_armed = false;
+    if (!self.tx_.open || !self.tx_.write_in_flight) return;
+    const clock::time_point deadline = self.tx_.write_started + self.opts_.write_wait();
+    if (clock::now() < deadline) return self.arm_write_deadline(deadline);
+    if (self.logs(log_level::warn))
+      self.log(log_level::warn, "write timed out", {{"url", self.log_url_}});
+    self.drop_transport(errc::write_timeout);
+  }));
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::start_heartbeat() {
-  last_read_ = clock::now();
+  tx_.last_read = clock::now();
   if constexpr (Heartbeat::enabled) {
     ping_later();
-    live_timer_.expires_at(last_read_ + opts_.pong_wait());
-    live_timer_.async_wait([this, id = transport_](const std::error_code& ec) {
-      if (!ec && is_current(id)) check_liveness();
-    });
+    live_timer_.expires_at(tx_.last_read + opts_.pong_wait());
+    live_timer_.async_wait(
+        weak_handler([id = tx_.id](client_core& self, const std::error_code& ec) {
+          if (!ec && self.is_current(id)) self.check_liveness();
+        }));
   }
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::ping_later() {
   ping_timer_.expires_after(opts_.ping_period());
-  ping_timer_.async_wait([this, id = transport_](const std::error_code& ec) {
-    if (ec || !is_current(id) || !open_) return;
+  ping_timer_.async_wait(weak_handler([id = tx_.id](client_core& self, const std::error_code& ec) {
+    if (ec || !self.is_current(id) || !self.tx_.open) return;
     std::error_code ping_ec;
-    con_->ping(std::string(), ping_ec);
-    ping_later();
-  });
+    self.tx_.con->ping(std::string(), ping_ec);
+    self.ping_later();
+  }));
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::check_liveness() {
   const clock::time_point now = clock::now();
-  if (reading_paused_) last_read_ = now;  // not reading on purpose: silence proves nothing
-  const clock::time_point deadline = last_read_ + opts_.pong_wait();
+  if (tx_.reading_paused) tx_.last_read = now;  // not reading on purpose: silence proves nothing
+  const clock::time_point deadline = tx_.last_read + opts_.pong_wait();
   if (now >= deadline) {
     if (logs(log_level::warn)) log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
     return drop_transport(errc::heartbeat_timeout);
   }
   live_timer_.expires_at(deadline);
-  live_timer_.async_wait([this, id = transport_](const std::error_code& ec) {
-    if (!ec && is_current(id)) check_liveness();
-  });
+  live_timer_.async_wait(weak_handler([id = tx_.id](client_core& self, const std::error_code& ec) {
+    if (!ec && self.is_current(id)) self.check_liveness();
+  }));
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::on_message(std::uint64_t id, std::string&& data) {
   if (!is_current(id)) return;
-  bool pause = false;
-  {
-    std::lock_guard<std::mutex> lock(ev_mu_);
-    inbound_bytes_ += data.size();
-    events_.push_back({event::kind::message, std::move(data), {}, id});
-    ++inbound_waiting_;
-    const bool full =
-        inbound_waiting_ >= Bounds::inbound_frames || inbound_bytes_ >= inbound_bytes_bound;
-    if (full && !reading_paused_) {
-      pause = true;
-      resume_wanted_ = true;
-    }
-  }
-  ev_cv_.notify_one();
-  if (pause) {  // the handler is behind: let TCP push back instead of buffering without bound
-    reading_paused_ = true;
-    con_->pause_reading();
+  if constexpr (inline_callbacks) {
+    thread_local frame scratch;  // decoding reuses its strings' capacity
+    deliver(data, id, scratch);
+  } else if (events_.push_message(std::move(data), id, tx_.reading_paused)) {
+    // The handler is behind: let TCP push back instead of buffering without bound.
+    tx_.reading_paused = true;
+    tx_.con->pause_reading();
   }
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::resume_reading() {
-  if (!reading_paused_ || !con_ || !open_) return;
-  reading_paused_ = false;
-  last_read_ = clock::now();
-  con_->resume_reading();
+  if (!tx_.reading_paused || !tx_.con || !tx_.open) return;
+  tx_.reading_paused = false;
+  tx_.last_read = clock::now();
+  tx_.con->resume_reading();
 }
 
-// ---------------------------------------------------------------- I/O thread: ending
+// ---------------------------------------------------------------- ending
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::drop_transport(reason cause) {
-  if (!con_ || !open_) return;
-  if (!has_local_cause_) {  // the root cause wins over what it causes next
-    has_local_cause_ = true;
-    local_cause_ = std::move(cause);
+  if (!tx_.con || !tx_.open) return;
+  if (!tx_.has_local_cause) {  // the root cause wins over what it causes next
+    tx_.has_local_cause = true;
+    tx_.local_cause = std::move(cause);
   }
-  force_shut();
+  shut_socket(tx_.con);
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3603,68 +4012,46 @@ void WSPULSE_CORE::shut_socket(const connection_ptr& con) {
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::abandon_connection() {
-  // Its handlers become stale (transport id), its observer is detached, its name lookup is
-  // forgotten, and its socket is cancelled; a stage that completes anyway (a connect or an
-  // upgrade already queued) meets retire().
-  endpoint_.cancel_lookup();
-  con_->observe(nullptr, 0);
-  std::error_code ignored;
-  con_->get_raw_socket().cancel(ignored);
-  con_.reset();
-}
-
-WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::retire(const websocketpp::connection_hdl& hdl) {
-  std::error_code ec;
-  connection_ptr con = endpoint_.get_con_from_hdl(hdl, ec);
-  if (!con) return;
-  con->observe(nullptr, 0);
-  shut_socket(con);
-}
-
-WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::begin_close() {
   if (finished_) return;
   closing_ = true;
   backoff_timer_.cancel();
-  if (!con_) return finish(reason{});  // waiting to redial
-  if (!open_) {                        // a redial in flight
+  if (!tx_.con) return finish(reason{});  // waiting to redial
+  if (!tx_.open) {                        // a dial in flight
     dial_timer_.cancel();
     abandon_connection();
     return finish(reason{});
   }
-  if (!has_local_cause_) {
-    has_local_cause_ = true;
-    local_cause_ = reason{};
+  if (!tx_.has_local_cause) {
+    tx_.has_local_cause = true;
+    tx_.local_cause = reason{};
   }
   // Every accepted frame goes out before the close frame, slice by slice as writes complete
   // (on_write_done); write_wait bounds the whole flush and the close handshake.
   close_timer_.expires_after(opts_.write_wait());
-  close_timer_.async_wait([this, id = transport_](const std::error_code& timer_ec) {
-    if (!timer_ec && is_current(id)) force_shut();
-  });
+  close_timer_.async_wait(weak_handler([id = tx_.id](client_core& self, const std::error_code& ec) {
+    if (!ec && self.is_current(id)) shut_socket(self.tx_.con);
+  }));
   if (pump()) send_close_frame();
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::send_close_frame() {
-  if (close_sent_ || !con_ || !open_) return;
-  close_sent_ = true;
+  if (tx_.close_sent || !tx_.con || !tx_.open) return;
+  tx_.close_sent = true;
   std::error_code ec;
-  con_->close(websocketpp::close::status::normal, std::string(), ec);
-  if (ec) force_shut();
+  tx_.con->close(websocketpp::close::status::normal, std::string(), ec);
+  if (ec) shut_socket(tx_.con);
 }
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::on_close(std::uint64_t id) {
   if (!is_current(id)) return;
-  reason cause = close_reason(con_);
-  open_ = false;
+  reason cause = close_reason(tx_.con);
+  tx_.con->observe(nullptr, 0);
+  // Frames whose write did not complete stay queued: the next transport writes them again.
+  tx_ = transport_state{};
   connected_.store(false, std::memory_order_release);
-  con_.reset();
-  handed_ = 0;  // frames whose write did not complete are written again on the next transport
-  handed_bytes_ = 0;
   stop_timers();
   const log_level level = cause ? log_level::warn : log_level::info;
   if (logs(level))
@@ -3679,18 +4066,6 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
 }
 
 WSPULSE_CORE_TEMPLATE
-bool WSPULSE_CORE::stops_on_close_code(std::uint16_t code) {
-  const auto& pred = opts_.stop_close_code();
-  if (!pred) return false;
-  try {
-    return pred(code);
-  } catch (...) {  // a failing predicate says "no": the client goes on
-    if (logs(log_level::error)) log(log_level::error, "stop_on_close_code threw", {});
-    return false;
-  }
-}
-
-WSPULSE_CORE_TEMPLATE
 std::string WSPULSE_CORE::transport_detail(const connection_ptr& con) {
   // get_ec() holds the cause websocketpp acted on; the transport's own code is the better
   // text only when websocketpp passed it through (a later shutdown error may overwrite it).
@@ -3702,11 +4077,12 @@ std::string WSPULSE_CORE::transport_detail(const connection_ptr& con) {
 
 WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::close_reason(const connection_ptr& con) {
-  if (has_local_cause_) return local_cause_;
-  if (lib_close_code_ == websocketpp::close::status::message_too_big) return errc::message_too_big;
-  if (lib_close_code_ != 0) {  // a protocol error of the server, found by websocketpp
+  if (tx_.has_local_cause) return tx_.local_cause;
+  if (tx_.lib_close_code == websocketpp::close::status::message_too_big)
+    return errc::message_too_big;
+  if (tx_.lib_close_code != 0) {  // a protocol error of the server, found by websocketpp
     reason why(errc::connection_lost);
-    why.detail = "protocol error (closed with " + std::to_string(lib_close_code_) + ")";
+    why.detail = "protocol error (closed with " + std::to_string(tx_.lib_close_code) + ")";
     if (!con->get_local_close_reason().empty()) why.detail += ": " + con->get_local_close_reason();
     return why;
   }
@@ -3728,24 +4104,25 @@ reason WSPULSE_CORE::close_reason(const connection_ptr& con) {
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::finish(reason why, typename event::kind last) {
+void WSPULSE_CORE::finish(reason why, event::kind last) {
   if (finished_) return;
   finished_ = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = client_state::closed;
+    accepting_.store(false, std::memory_order_release);
   }
   room_cv_.notify_all();
   connected_.store(false, std::memory_order_release);
   stop_timers();
   backoff_timer_.cancel();
   dial_timer_.cancel();
-  if (con_) abandon_connection();
+  if (tx_.con) abandon_connection();
   const char* what = last == event::kind::stop ? "dial failed" : "client closed";
   if (logs(log_level::info))
     log(log_level::info, what, {{"url", log_url_}, {"reason", why.message()}});
   post_event({last, {}, std::move(why), 0});
-  io_.stop();  // nothing more runs here; what is still pending dies with io_
+  release_io_holder();  // nothing more runs here
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3755,21 +4132,31 @@ void WSPULSE_CORE::stop_timers() {
   write_timer_.cancel();
   close_timer_.cancel();
   uptime_timer_.cancel();
-  write_timer_armed_ = false;
-  write_in_flight_ = false;
+  tx_.write_timer_armed = false;
+  tx_.write_in_flight = false;
 }
 
-// ---------------------------------------------------------------- callback thread
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/impl/client_callbacks.hpp"
+// wspulse_client — detail::client_core's callback side: the events in order, the user's
+// callbacks, the codec's decode. On the callback thread (callback_thread policy) or inline on
+// the I/O thread (inline_callbacks), where the caller holds a reference to the engine.
+// SPDX-License-Identifier: MIT
+
+namespace wspulse {
+namespace detail {
 
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::post_event(event e) {
-  {
-    std::lock_guard<std::mutex> lock(ev_mu_);
+  if constexpr (inline_callbacks) {
     if (events_closed_) return;  // nothing after on_disconnect
-    events_closed_ = e.what == event::kind::disconnect || e.what == event::kind::stop;
-    events_.push_back(std::move(e));
+    events_closed_ = e.last();
+    thread_local frame scratch;
+    handle(e, scratch);
+  } else {
+    events_.push(std::move(e));
   }
-  ev_cv_.notify_one();
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3777,41 +4164,54 @@ void WSPULSE_CORE::callback_loop() {
   std::deque<event> batch;  // taken under one lock: one wake-up serves every waiting event
   frame scratch;            // reused by deliver(): decoding keeps the strings' capacity
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(ev_mu_);
-      ev_cv_.wait(lock, [this] { return !events_.empty(); });
-      batch.swap(events_);
-    }
-    std::size_t delivered = 0;
-    std::size_t delivered_bytes = 0;
+    events_.take(batch);
+    std::size_t frames = 0;
+    std::size_t bytes = 0;
     for (event& e : batch) {
-      switch (e.what) {
-        case event::kind::message:
-          deliver(e, scratch);
-          ++delivered;
-          delivered_bytes += e.data.size();
-          break;
-        case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); break;
-        case event::kind::restore: invoke("on_transport_restore", opts_.restore_callback()); break;
-        case event::kind::redial: run_reconnect_hook(e); break;
-        case event::kind::disconnect:
-          invoke("on_disconnect", opts_.disconnect_callback(), e.why);
-          return;
-        case event::kind::stop: return;
+      if (e.what == event::kind::message) {
+        ++frames;
+        bytes += e.data.size();
       }
+      if (handle(e, scratch)) return;
     }
     batch.clear();
-    bool resume = false;
-    {
-      std::lock_guard<std::mutex> lock(ev_mu_);
-      inbound_waiting_ -= delivered;
-      inbound_bytes_ -= delivered_bytes;
-      resume = resume_wanted_ && inbound_waiting_ <= Bounds::inbound_frames / 2 &&
-               inbound_bytes_ <= inbound_bytes_bound / 2;
-      resume_wanted_ = resume_wanted_ && !resume;
-    }
-    if (resume) asio::post(io_, [this] { resume_reading(); });
+    if (frames > 0 && events_.handled(frames, bytes))
+      post_io([](client_core& core) { core.resume_reading(); });
   }
+}
+
+WSPULSE_CORE_TEMPLATE
+bool WSPULSE_CORE::handle(event& e, frame& scratch) {
+  switch (e.what) {
+    case event::kind::message: deliver(e.data, e.transport, scratch); return false;
+    case event::kind::dialed: complete_dial(reason{}); return false;
+    case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); return false;
+    case event::kind::restore:
+      invoke("on_transport_restore", opts_.restore_callback());
+      return false;
+    case event::kind::redial: run_reconnect_hook(e); return false;
+    case event::kind::disconnect:
+      invoke("on_disconnect", opts_.disconnect_callback(), e.why);
+      break;
+    case event::kind::stop: complete_dial(std::move(e.why)); break;
+  }
+  std::vector<std::function<void()>> then;  // async_close continuations
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    disconnected_ = true;
+    then.swap(after_done_);
+  }
+  for (const auto& fn : then) invoke("async_close handler", fn);
+  return true;
+}
+
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::complete_dial(reason why) {
+  dial_completion completion = std::move(on_dialed_);
+  on_dialed_ = nullptr;
+  std::shared_ptr<core_interface> engine;
+  if (!why) engine = this->shared_from_this();
+  invoke("dial completion", completion, std::move(why), std::move(engine));
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3838,32 +4238,32 @@ void WSPULSE_CORE::run_reconnect_hook(event& e) {
     log(log_level::error, "before_reconnect failed",
         {{"url", cb_log_url_}, {"reason", failure.message()}});
   if (!failure) cb_log_url_ = redact_url(next.text);
-  asio::post(io_, [this, next = std::move(next), headers = std::move(headers),
-                   failure = std::move(failure)]() mutable {
-    redial(std::move(next), std::move(headers), std::move(failure));
+  post_io([next = std::move(next), headers = std::move(headers),
+           failure = std::move(failure)](client_core& core) mutable {
+    core.redial(std::move(next), std::move(headers), std::move(failure));
   });
 }
 
 WSPULSE_CORE_TEMPLATE
-void WSPULSE_CORE::deliver(const event& e, frame& f) {
+void WSPULSE_CORE::deliver(const std::string& data, std::uint64_t transport, frame& f) {
   std::error_code ec;
   try {
-    opts_.codec().decode(e.data, f, ec);
+    opts_.codec().decode(data, f, ec);
   } catch (const std::exception& ex) {  // a throwing codec loses that message, like bad JSON
     if (logs(log_level::warn))
       log(log_level::warn, "codec threw: dropping message",
-          {{"url", cb_log_url_}, {"what", ex.what()}, {"bytes", e.data.size()}});
+          {{"url", cb_log_url_}, {"what", ex.what()}, {"bytes", data.size()}});
     return;
   } catch (...) {
     if (logs(log_level::warn))
       log(log_level::warn, "codec threw: dropping message",
-          {{"url", cb_log_url_}, {"what", "unknown exception"}, {"bytes", e.data.size()}});
+          {{"url", cb_log_url_}, {"what", "unknown exception"}, {"bytes", data.size()}});
     return;
   }
   if (ec) {
     if (logs(log_level::warn))
       log(log_level::warn, "dropping undecodable message",
-          {{"url", cb_log_url_}, {"error", ec.message()}, {"bytes", e.data.size()}});
+          {{"url", cb_log_url_}, {"error", ec.message()}, {"bytes", data.size()}});
     return;
   }
   const auto& fn = opts_.message_callback();
@@ -3880,17 +4280,29 @@ void WSPULSE_CORE::deliver(const event& e, frame& f) {
           {{"url", cb_log_url_}, {"what", "unknown exception"}});
   }
   // Like the Go client's panic recovery: the transport is dropped, the process survives.
-  asio::post(io_, [this, id = e.transport] {
-    if (is_current(id)) drop_transport(errc::callback_failed);
+  post_io([transport](client_core& core) {
+    if (core.is_current(transport)) core.drop_transport(errc::callback_failed);
   });
 }
 
 WSPULSE_CORE_TEMPLATE
+bool WSPULSE_CORE::stops_on_close_code(std::uint16_t code) {
+  const auto& pred = opts_.stop_close_code();
+  if (!pred) return false;
+  try {
+    return pred(code);
+  } catch (...) {  // a failing predicate says "no": the client goes on
+    if (logs(log_level::error)) log(log_level::error, "stop_on_close_code threw", {});
+    return false;
+  }
+}
+
+WSPULSE_CORE_TEMPLATE
 template <class Fn, class... Args>
-void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) {
+void WSPULSE_CORE::invoke(const char* which, const Fn& fn, Args&&... args) {
   if (!fn) return;
   try {
-    fn(args...);
+    fn(std::forward<Args>(args)...);
   } catch (const std::exception& ex) {
     if (logs(log_level::error))
       log(log_level::error, "callback threw", {{"callback", which}, {"what", ex.what()}});
@@ -3919,15 +4331,25 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) 
 namespace wspulse {
 
 /// A wspulse client. Policies fix at compile time: the codec, the logger, the reconnect
-/// backoff, the heartbeat and the buffer bounds. Move-only; the destructor closes.
+/// backoff, the heartbeat, the buffer bounds and where callbacks run. Move-only; the
+/// destructor closes.
+///
+/// Where it runs: dial(url, …) gives the client its own io_context and I/O thread;
+/// dial(io, url, …) / async_dial(io, url, …) run it on the application's io_context, which one
+/// thread runs (many clients may share it; for more cores, one io_context per thread).
+/// Callbacks run one at a time, in order, never under an internal lock: on a callback thread
+/// of the client's (callback_thread, the default) or inline on the I/O thread
+/// (inline_callbacks: no hop, handlers must not block).
 ///
 /// Thread-safety: send(), close(), done() and connected() may be called from any thread,
-/// including from inside the client's own callbacks. Callbacks run on one internal thread, in
-/// order, never concurrently and never under an internal lock.
+/// including from inside the client's own callbacks.
 template <class Codec = json_codec, class Logger = json_logger,
           class Backoff = exponential_backoff<>, class Heartbeat = heartbeat<>,
-          class Bounds = buffer_bounds<>>
+          class Bounds = buffer_bounds<>, class Dispatch = callback_thread>
 class basic_client {
+  static_assert(detail::is_dispatch_policy<Dispatch>::value,
+                "wspulse: Dispatch must be callback_thread or inline_callbacks");
+
  public:
   using options = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
 
@@ -3943,6 +4365,20 @@ class basic_client {
   static basic_client dial(std::string_view url, options opts = {});
   /// As above; on failure returns an empty client and sets `why`. Never throws.
   static basic_client dial(std::string_view url, options opts, reason& why) noexcept;
+  /// As above, on the application's io_context, which another thread must be running; on the
+  /// thread running it, fails with std::errc::resource_deadlock_would_occur (use async_dial).
+  static basic_client dial(asio::io_context& io, std::string_view url, options opts = {});
+  static basic_client dial(asio::io_context& io, std::string_view url, options opts,
+                           reason& why) noexcept;
+  /// Starts the dial and returns; `handler(reason, basic_client)` runs once with the outcome
+  /// (an empty client on failure), where the client's callbacks run. On the application's
+  /// io_context, a failure found before dialing (bad URL) is posted to it; on the client's own,
+  /// it runs before async_dial returns.
+  template <class Handler>
+  static void async_dial(std::string_view url, options opts, Handler&& handler);
+  template <class Handler>
+  static void async_dial(asio::io_context& io, std::string_view url, options opts,
+                         Handler&& handler);
 
   /// Queues a frame; never blocks. {} | connection_closed | send_buffer_full | the codec's error.
   std::error_code send(frame f);
@@ -3952,9 +4388,14 @@ class basic_client {
   /// From a callback it delays the client's next callbacks by up to `timeout`.
   std::error_code send_for(frame f, std::chrono::milliseconds timeout);
   /// Flushes accepted frames (within write_wait), closes with 1000, fires on_transport_drop
-  /// (if a transport was open) and on_disconnect, and, unless called from a callback, returns
-  /// once every internal thread has finished. Idempotent.
+  /// (if a transport was open) and on_disconnect, and returns once the client is done and its
+  /// threads have finished: unless called on a thread of the client's (a callback, or the
+  /// thread running its io_context), where it returns at once. Idempotent.
   void close();
+  /// Starts closing and returns; `handler()` runs once on_disconnect has returned (where the
+  /// callbacks run; on the calling thread if that already happened).
+  template <class Handler>
+  void async_close(Handler&& handler);
   /// Ready once the client is permanently finished (on_disconnect has returned).
   std::shared_future<void> done() const;
   /// A transport is open right now.
@@ -3963,16 +4404,19 @@ class basic_client {
 
  private:
   template <class Endpoint>
-  using core_type = detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>;
-  explicit basic_client(std::shared_ptr<detail::core_interface> core) noexcept
-      : core_(std::move(core)) {}
-  static std::shared_ptr<detail::core_interface> connect(std::string_view url, options&& opts,
-                                                         reason& why);
-  template <class Endpoint>
-  static std::shared_ptr<detail::core_interface> start(detail::dial_url&& target, options&& opts,
-                                                       reason& why);
+  using core_type =
+      detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>;
+  using core_ptr = std::shared_ptr<detail::core_interface>;
+  explicit basic_client(core_ptr core) noexcept : core_(std::move(core)) {}
+  static core_ptr make_core(std::string_view url, options&& opts, asio::io_context* io,
+                            reason& why);
+  static basic_client dial_on(asio::io_context* io, std::string_view url, options&& opts,
+                              reason& why) noexcept;
+  template <class Handler>
+  static void async_dial_on(asio::io_context* io, std::string_view url, options&& opts,
+                            Handler&& handler);
 
-  std::shared_ptr<detail::core_interface> core_;
+  core_ptr core_;
 };
 
 /// The client with every default policy.
@@ -4001,8 +4445,11 @@ inline client dial(std::string_view url, options opts, reason& why) noexcept {
 
 namespace wspulse {
 
-template <class C, class L, class B, class H, class X>
-basic_client<C, L, B, H, X>& basic_client<C, L, B, H, X>::operator=(basic_client&& other) noexcept {
+#define WSPULSE_CLIENT_TEMPLATE template <class C, class L, class B, class H, class X, class D>
+#define WSPULSE_CLIENT basic_client<C, L, B, H, X, D>
+
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT& WSPULSE_CLIENT::operator=(basic_client&& other) noexcept {
   if (this != &other) {
     close();
     core_ = std::move(other.core_);
@@ -4010,54 +4457,40 @@ basic_client<C, L, B, H, X>& basic_client<C, L, B, H, X>::operator=(basic_client
   return *this;
 }
 
-template <class C, class L, class B, class H, class X>
-auto basic_client<C, L, B, H, X>::connect(std::string_view url, options&& opts, reason& why)
-    -> std::shared_ptr<detail::core_interface> {
+WSPULSE_CLIENT_TEMPLATE
+auto WSPULSE_CLIENT::make_core(std::string_view url, options&& opts, asio::io_context* io,
+                               reason& why) -> core_ptr {
   detail::dial_url target;
   if (std::error_code ec = detail::normalize_url(url, target)) {
     why = reason(ec);
     return nullptr;
   }
-  if (!target.secure) return start<detail::plain_endpoint>(std::move(target), std::move(opts), why);
+  if (!target.secure)
+    return std::make_shared<core_type<detail::plain_endpoint>>(std::move(target), std::move(opts),
+                                                               io);
 #ifdef WSPULSE_CLIENT_ENABLE_TLS
-  return start<detail::tls_endpoint>(std::move(target), std::move(opts), why);
+  // Here, not per dial: once per client, however often it reconnects.
+  if (!opts.tls_verify() && should_log(opts.logger(), log_level::warn))
+    opts.logger().log(log_level::warn,
+                      "TLS verification is off (tls_verify(false)): any server can impersonate "
+                      "this one; use it only in development",
+                      {{"url", redact_url(target.text)}});
+  return std::make_shared<core_type<detail::tls_endpoint>>(std::move(target), std::move(opts), io);
 #else
   why = reason(errc::tls_unavailable);  // never fall back to clear text
   return nullptr;
 #endif
 }
 
-template <class C, class L, class B, class H, class X>
-template <class Endpoint>
-auto basic_client<C, L, B, H, X>::start(detail::dial_url&& target, options&& opts, reason& why)
-    -> std::shared_ptr<detail::core_interface> {
-  // Here, not per dial: once per client, however often it reconnects.
-  if (!std::is_same_v<Endpoint, detail::plain_endpoint> && !opts.tls_verify() &&
-      should_log(opts.logger(), log_level::warn))
-    opts.logger().log(log_level::warn,
-                      "TLS verification is off (tls_verify(false)): any server can impersonate "
-                      "this one; use it only in development",
-                      {{"url", redact_url(target.text)}});
-  auto core = std::make_shared<core_type<Endpoint>>(std::move(target), std::move(opts));
-  why = core->run_first_dial();
-  if (why) return nullptr;
-  return core;
-}
-
-template <class C, class L, class B, class H, class X>
-basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts) {
-  reason why;
-  auto core = connect(url, std::move(opts), why);
-  if (!core) throw dial_error(std::move(why));
-  return basic_client(std::move(core));
-}
-
-template <class C, class L, class B, class H, class X>
-basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts,
-                                                              reason& why) noexcept {
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial_on(asio::io_context* io, std::string_view url, options&& opts,
+                                       reason& why) noexcept {
   try {
     why = reason{};
-    return basic_client(connect(url, std::move(opts), why));
+    core_ptr core = make_core(url, std::move(opts), io, why);
+    if (!core) return basic_client();
+    why = core->run_first_dial();
+    if (!why) return basic_client(std::move(core));
   } catch (const std::bad_alloc&) {
     why = reason(std::make_error_code(std::errc::not_enough_memory));
   } catch (const std::system_error& ex) {
@@ -4068,30 +4501,104 @@ basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view u
   return basic_client();
 }
 
-template <class C, class L, class B, class H, class X>
-std::error_code basic_client<C, L, B, H, X>::send(frame f) {
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial(std::string_view url, options opts) {
+  reason why;
+  basic_client c = dial_on(nullptr, url, std::move(opts), why);
+  if (!c) throw dial_error(std::move(why));
+  return c;
+}
+
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial(std::string_view url, options opts, reason& why) noexcept {
+  return dial_on(nullptr, url, std::move(opts), why);
+}
+
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial(asio::io_context& io, std::string_view url, options opts) {
+  reason why;
+  basic_client c = dial_on(&io, url, std::move(opts), why);
+  if (!c) throw dial_error(std::move(why));
+  return c;
+}
+
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial(asio::io_context& io, std::string_view url, options opts,
+                                    reason& why) noexcept {
+  return dial_on(&io, url, std::move(opts), why);
+}
+
+WSPULSE_CLIENT_TEMPLATE
+template <class Handler>
+void WSPULSE_CLIENT::async_dial(std::string_view url, options opts, Handler&& handler) {
+  async_dial_on(nullptr, url, std::move(opts), std::forward<Handler>(handler));
+}
+
+WSPULSE_CLIENT_TEMPLATE
+template <class Handler>
+void WSPULSE_CLIENT::async_dial(asio::io_context& io, std::string_view url, options opts,
+                                Handler&& handler) {
+  async_dial_on(&io, url, std::move(opts), std::forward<Handler>(handler));
+}
+
+WSPULSE_CLIENT_TEMPLATE
+template <class Handler>
+void WSPULSE_CLIENT::async_dial_on(asio::io_context* io, std::string_view url, options&& opts,
+                                   Handler&& handler) {
+  using handler_type = std::decay_t<Handler>;
+  static_assert(std::is_invocable_v<handler_type&, reason, basic_client>,
+                "wspulse: async_dial's handler is called as handler(reason, basic_client)");
+  auto h = std::make_shared<handler_type>(std::forward<Handler>(handler));
+  auto fail = [io, h](reason why) {
+    if (io == nullptr) return (*h)(std::move(why), basic_client());
+    asio::post(*io, [h, why = std::move(why)]() mutable { (*h)(std::move(why), basic_client()); });
+  };
+  reason why;
+  core_ptr core = make_core(url, std::move(opts), io, why);
+  if (!core) return fail(std::move(why));
+  why = core->start([h](reason outcome, core_ptr engine) {
+    (*h)(std::move(outcome), basic_client(std::move(engine)));
+  });
+  if (why) fail(std::move(why));
+}
+
+WSPULSE_CLIENT_TEMPLATE
+std::error_code WSPULSE_CLIENT::send(frame f) {
   if (!core_) return errc::connection_closed;
   return core_->send(f, std::chrono::milliseconds(0));
 }
 
-template <class C, class L, class B, class H, class X>
-std::error_code basic_client<C, L, B, H, X>::send_for(frame f, std::chrono::milliseconds timeout) {
+WSPULSE_CLIENT_TEMPLATE
+std::error_code WSPULSE_CLIENT::send_for(frame f, std::chrono::milliseconds timeout) {
   if (!core_) return errc::connection_closed;
   return core_->send(f, timeout);
 }
 
-template <class C, class L, class B, class H, class X>
-void basic_client<C, L, B, H, X>::close() {
+WSPULSE_CLIENT_TEMPLATE
+void WSPULSE_CLIENT::close() {
   if (core_) core_->close();
 }
 
-template <class C, class L, class B, class H, class X>
-std::shared_future<void> basic_client<C, L, B, H, X>::done() const {
+WSPULSE_CLIENT_TEMPLATE
+template <class Handler>
+void WSPULSE_CLIENT::async_close(Handler&& handler) {
+  static_assert(std::is_invocable_v<std::decay_t<Handler>&>,
+                "wspulse: async_close's handler is called as handler()");
+  auto h = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+  if (!core_) return (*h)();
+  core_->async_close([h] { (*h)(); });
+}
+
+WSPULSE_CLIENT_TEMPLATE
+std::shared_future<void> WSPULSE_CLIENT::done() const {
   if (core_) return core_->done();
   std::promise<void> ready;
   ready.set_value();
   return ready.get_future().share();
 }
+
+#undef WSPULSE_CLIENT
+#undef WSPULSE_CLIENT_TEMPLATE
 
 }  // namespace wspulse
 // #include "wspulse/router.hpp"

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -60,9 +61,35 @@ class silent_listener {
   std::thread thread_;
 };
 
+// Sends the payload bytes as they are, in text frames, and promises nothing about UTF-8.
+struct raw_text_codec {
+  static constexpr wspulse::wire_type wire = wspulse::wire_type::text;
+  void encode(const frame& f, std::string& out, std::error_code& ec) const {
+    out = f.payload;
+    ec.clear();
+  }
+  void decode(std::string_view in, frame& out, std::error_code& ec) const {
+    out = frame{};
+    out.payload = std::string(in);
+    ec.clear();
+  }
+};
+
 }  // namespace
 
 TEST_SUITE("client") {
+  TEST_CASE("a text codec's invalid UTF-8 is refused by send() and blocks nothing behind it") {
+    using raw_client = wspulse::basic_client<raw_text_codec, wspulse::test_support::sink_logger>;
+    test_server server;
+    raw_client c = raw_client::dial(server.url("/ws?room=utf8&id=u1"));
+    REQUIRE(c);
+    CHECK(c.send(frame{"", "", "{\"event\":\"\xff\xfe\"}"}) == errc::invalid_payload);
+    REQUIRE(c.send(frame{"", "", R"({"id":"after","event":"ok"})"}) == std::error_code{});
+    REQUIRE(wait_until([&] { return server.received("u1").size() == 1; }, 5s));
+    CHECK(server.received("u1").front().find("after") != std::string::npos);
+    CHECK(c.connected());
+  }
+
   TEST_CASE("connect, send, receive the echo, close: drop then disconnect, no error") {
     test_server server;
     recorder rec;
@@ -203,7 +230,9 @@ TEST_SUITE("client") {
   }
 
 #ifdef __linux__
-  TEST_CASE("a client runs two threads (I/O, callbacks) and close() joins them") {
+  // Callback-thread mode only: inline callbacks start no thread and must not block.
+  TEST_CASE("a client runs two threads (I/O, callbacks) and close() joins them" *
+            doctest::skip(wspulse::test_support::inline_shared_mode)) {
     test_server server;
     const auto threads = wspulse::test_support::thread_count;
     const std::size_t before = threads();
@@ -397,7 +426,9 @@ TEST_SUITE("client") {
     CHECK(rec.drops().at(0).code == errc::heartbeat_timeout);
   }
 
-  TEST_CASE("a slow on_message does not stop the client from answering server pings") {
+  // Callback-thread mode only: inline callbacks start no thread and must not block.
+  TEST_CASE("a slow on_message does not stop the client from answering server pings" *
+            doctest::skip(wspulse::test_support::inline_shared_mode)) {
     server_options so;
     so.ping_ms = 1100;  // must exceed pong_ms, like the hub: 3 pings during the 4 s block
     so.pong_ms = 1000;

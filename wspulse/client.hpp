@@ -18,15 +18,25 @@
 namespace wspulse {
 
 /// A wspulse client. Policies fix at compile time: the codec, the logger, the reconnect
-/// backoff, the heartbeat and the buffer bounds. Move-only; the destructor closes.
+/// backoff, the heartbeat, the buffer bounds and where callbacks run. Move-only; the
+/// destructor closes.
+///
+/// Where it runs: dial(url, …) gives the client its own io_context and I/O thread;
+/// dial(io, url, …) / async_dial(io, url, …) run it on the application's io_context, which one
+/// thread runs (many clients may share it; for more cores, one io_context per thread).
+/// Callbacks run one at a time, in order, never under an internal lock: on a callback thread
+/// of the client's (callback_thread, the default) or inline on the I/O thread
+/// (inline_callbacks: no hop, handlers must not block).
 ///
 /// Thread-safety: send(), close(), done() and connected() may be called from any thread,
-/// including from inside the client's own callbacks. Callbacks run on one internal thread, in
-/// order, never concurrently and never under an internal lock.
+/// including from inside the client's own callbacks.
 template <class Codec = json_codec, class Logger = json_logger,
           class Backoff = exponential_backoff<>, class Heartbeat = heartbeat<>,
-          class Bounds = buffer_bounds<>>
+          class Bounds = buffer_bounds<>, class Dispatch = callback_thread>
 class basic_client {
+  static_assert(detail::is_dispatch_policy<Dispatch>::value,
+                "wspulse: Dispatch must be callback_thread or inline_callbacks");
+
  public:
   using options = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
 
@@ -42,6 +52,20 @@ class basic_client {
   static basic_client dial(std::string_view url, options opts = {});
   /// As above; on failure returns an empty client and sets `why`. Never throws.
   static basic_client dial(std::string_view url, options opts, reason& why) noexcept;
+  /// As above, on the application's io_context, which another thread must be running; on the
+  /// thread running it, fails with std::errc::resource_deadlock_would_occur (use async_dial).
+  static basic_client dial(asio::io_context& io, std::string_view url, options opts = {});
+  static basic_client dial(asio::io_context& io, std::string_view url, options opts,
+                           reason& why) noexcept;
+  /// Starts the dial and returns; `handler(reason, basic_client)` runs once with the outcome
+  /// (an empty client on failure), where the client's callbacks run. On the application's
+  /// io_context, a failure found before dialing (bad URL) is posted to it; on the client's own,
+  /// it runs before async_dial returns.
+  template <class Handler>
+  static void async_dial(std::string_view url, options opts, Handler&& handler);
+  template <class Handler>
+  static void async_dial(asio::io_context& io, std::string_view url, options opts,
+                         Handler&& handler);
 
   /// Queues a frame; never blocks. {} | connection_closed | send_buffer_full | the codec's error.
   std::error_code send(frame f);
@@ -51,9 +75,14 @@ class basic_client {
   /// From a callback it delays the client's next callbacks by up to `timeout`.
   std::error_code send_for(frame f, std::chrono::milliseconds timeout);
   /// Flushes accepted frames (within write_wait), closes with 1000, fires on_transport_drop
-  /// (if a transport was open) and on_disconnect, and, unless called from a callback, returns
-  /// once every internal thread has finished. Idempotent.
+  /// (if a transport was open) and on_disconnect, and returns once the client is done and its
+  /// threads have finished: unless called on a thread of the client's (a callback, or the
+  /// thread running its io_context), where it returns at once. Idempotent.
   void close();
+  /// Starts closing and returns; `handler()` runs once on_disconnect has returned (where the
+  /// callbacks run; on the calling thread if that already happened).
+  template <class Handler>
+  void async_close(Handler&& handler);
   /// Ready once the client is permanently finished (on_disconnect has returned).
   std::shared_future<void> done() const;
   /// A transport is open right now.
@@ -62,16 +91,19 @@ class basic_client {
 
  private:
   template <class Endpoint>
-  using core_type = detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>;
-  explicit basic_client(std::shared_ptr<detail::core_interface> core) noexcept
-      : core_(std::move(core)) {}
-  static std::shared_ptr<detail::core_interface> connect(std::string_view url, options&& opts,
-                                                         reason& why);
-  template <class Endpoint>
-  static std::shared_ptr<detail::core_interface> start(detail::dial_url&& target, options&& opts,
-                                                       reason& why);
+  using core_type =
+      detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>;
+  using core_ptr = std::shared_ptr<detail::core_interface>;
+  explicit basic_client(core_ptr core) noexcept : core_(std::move(core)) {}
+  static core_ptr make_core(std::string_view url, options&& opts, asio::io_context* io,
+                            reason& why);
+  static basic_client dial_on(asio::io_context* io, std::string_view url, options&& opts,
+                              reason& why) noexcept;
+  template <class Handler>
+  static void async_dial_on(asio::io_context* io, std::string_view url, options&& opts,
+                            Handler&& handler);
 
-  std::shared_ptr<detail::core_interface> core_;
+  core_ptr core_;
 };
 
 /// The client with every default policy.

@@ -22,7 +22,8 @@ namespace wspulse {
 /// one WebSocket message and back. A type `C` is a Codec when, for `const C c; const frame f;
 /// frame g; std::string s; std::string_view v; std::error_code ec;`:
 /// - `C::wire` is a `static constexpr wire_type`: the opcode of outbound messages (text frames
-///   must carry valid UTF-8);
+///   must carry valid UTF-8: send() checks, and refuses with errc::invalid_payload, unless the
+///   codec declares `static constexpr bool valid_utf8 = true`, a promise its encode keeps);
 /// - `c.encode(f, s, ec)` writes the message for `f` into `s`, overwriting it. On failure `s` is
 ///   left empty and `ec` is set (`client::send()` returns it and sends nothing); on success `ec`
 ///   is cleared;
@@ -76,6 +77,8 @@ namespace wspulse {
 struct json_codec {
   /// JSON travels in text frames.
   static constexpr wire_type wire = wire_type::text;
+  /// encode() refuses what is not valid UTF-8: the client need not check its output again.
+  static constexpr bool valid_utf8 = true;
 
   /// Deepest nesting accepted, the frame object counting as level 1 (so a payload may nest
   /// 9,999 levels): the limit of Go's encoding/json, which the wspulse server uses.

@@ -1,4 +1,5 @@
-// wspulse_client — compile-time policies: reconnect backoff, heartbeat, buffer bounds.
+// wspulse_client — compile-time policies: reconnect backoff, heartbeat, buffer bounds, where
+// callbacks run.
 // Policies fix the strategy, the defaults and the ceilings; options may tune values at run
 // time within them. Out-of-range template arguments fail with a static_assert naming the rule.
 // SPDX-License-Identifier: MIT
@@ -157,6 +158,29 @@ struct buffer_bounds {
   static constexpr std::size_t inbound_frames = InboundFrames;
   static constexpr std::size_t inbound_bytes = InboundBytes;
 };
+
+/// Callbacks on a thread of the client's own (the default): a handler may block for seconds and
+/// the client still answers pings and keeps writing; inbound frames wait for it in a bounded
+/// queue (Bounds::inbound_frames / inbound_bytes), reading pauses when it is full. One extra
+/// thread per client, and one hand-off per socket read.
+struct callback_thread {
+  static constexpr bool runs_inline = false;
+};
+
+/// Callbacks inline, on the thread running the client's io_context: no thread hop, no queue,
+/// no extra thread (many clients on one thread). Handlers must not block: while one runs, no
+/// client on that io_context reads, writes or answers a ping.
+struct inline_callbacks {
+  static constexpr bool runs_inline = true;
+};
+
+namespace detail {
+template <class Dispatch, class = void>
+struct is_dispatch_policy : std::false_type {};
+template <class Dispatch>
+struct is_dispatch_policy<Dispatch, std::void_t<decltype(Dispatch::runs_inline)>> : std::true_type {
+};
+}  // namespace detail
 
 namespace detail {
 /// Bounds::inbound_bytes, or buffer_bounds' default for a Bounds type written before it existed.

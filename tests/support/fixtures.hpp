@@ -16,12 +16,59 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 namespace wspulse::test_support {
 
-/// Every default policy; logs to log_sink, which is off unless a test or WSPULSE_TEST_LOG=1
-/// turns it on.
-using quiet_client = basic_client<json_codec, sink_logger>;
+/// The mode the client suites run their client type in. By default: the client's own
+/// io_context and I/O thread, callbacks on its callback thread. Built with
+/// WSPULSE_TEST_INLINE_SHARED (the client_tests_inline executable): every client of the
+/// process on one shared io_context run by one thread, callbacks inline.
+#ifdef WSPULSE_TEST_INLINE_SHARED
+inline constexpr bool inline_shared_mode = true;
+using test_dispatch = inline_callbacks;
+#else
+inline constexpr bool inline_shared_mode = false;
+using test_dispatch = callback_thread;
+#endif
+
+/// The io_context (and its one thread) every client of the inline-shared run shares.
+inline asio::io_context& shared_io() {
+  struct runner {
+    asio::io_context io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+    std::thread thread{[this] { io.run(); }};
+    ~runner() {
+      work.reset();
+      io.stop();  // a client a failed test leaked must not hang the exit
+      thread.join();
+    }
+  };
+  static runner shared;
+  return shared.io;
+}
+
+/// Every default policy but Dispatch (test_dispatch); logs to log_sink, which is off unless a
+/// test or WSPULSE_TEST_LOG=1 turns it on. dial() goes to the shared io_context in the
+/// inline-shared run.
+using quiet_base = basic_client<json_codec, sink_logger, exponential_backoff<>, heartbeat<>,
+                                buffer_bounds<>, test_dispatch>;
+class quiet_client : public quiet_base {
+ public:
+  quiet_client() noexcept = default;
+  quiet_client(quiet_base&& c) noexcept : quiet_base(std::move(c)) {}  // NOLINT: a conversion
+
+  static quiet_client dial(std::string_view url, options opts = {}) {
+    if constexpr (inline_shared_mode) return quiet_base::dial(shared_io(), url, std::move(opts));
+    return quiet_base::dial(url, std::move(opts));
+  }
+  static quiet_client dial(std::string_view url, options opts, reason& why) noexcept {
+    if constexpr (inline_shared_mode)
+      return quiet_base::dial(shared_io(), url, std::move(opts), why);
+    return quiet_base::dial(url, std::move(opts), why);
+  }
+};
 using quiet_options = quiet_client::options;
 
 /// The client may see the 101 before the server's open handler ran: wait until the server
@@ -39,6 +86,7 @@ inline bool server_knows(const testing::test_server& server, const std::string& 
 
 /// Threads of this process right now (Linux: /proc/self/task).
 inline std::size_t thread_count() {
+  if constexpr (inline_shared_mode) (void)shared_io();  // its thread counts from the start
   std::size_t n = 0;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
     n += entry.exists() ? 1 : 0;

@@ -55,6 +55,8 @@ class transport_observer {
   virtual void on_write_done(std::uint64_t transport, std::size_t data_frames, bool ok) = 0;
   /// Bytes arrived (any frame, or part of one).
   virtual void on_bytes_read(std::uint64_t transport) = 0;
+  /// websocketpp has handled those bytes (every whole message in them was delivered).
+  virtual void on_read_processed(std::uint64_t transport) = 0;
   /// A websocketpp handler of this transport threw: the observer must terminate it.
   virtual void on_handler_threw(std::uint64_t transport, const std::string& what) = 0;
 
@@ -164,6 +166,7 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
                                 if (n > 0 && observer_ != nullptr)
                                   observer_->on_bytes_read(transport_);
                                 run_guarded(handler, ec, n);
+                                if (observer_ != nullptr) observer_->on_read_processed(transport_);
                               });
   }
 
@@ -207,9 +210,12 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
 // a lookup stuck for seconds would then hold dial(), close() and the destructor hostage. A
 // detached lookup holds nothing of the client: it posts its result through this gate, which
 // the endpoint shuts before its io_context goes away; a result nobody waits for is freed.
+// On an application's io_context the endpoint may be gone before a posted result runs: the
+// result runs only while the endpoint's owner (the client engine) can still be locked.
 class resolve_gate {
  public:
-  explicit resolve_gate(asio::io_context& io) : io_(&io) {}
+  resolve_gate(asio::io_context& io, std::weak_ptr<const void> owner)
+      : io_(&io), owner_(std::move(owner)) {}
   template <class Handler>
   void post(Handler&& h) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -219,10 +225,13 @@ class resolve_gate {
     std::lock_guard<std::mutex> lock(mu_);
     io_ = nullptr;
   }
+  /// Keeps the endpoint's owner alive while a result is handed over; empty when it is gone.
+  std::shared_ptr<const void> lock_owner() const noexcept { return owner_.lock(); }
 
  private:
   std::mutex mu_;
   asio::io_context* io_;
+  const std::weak_ptr<const void> owner_;
 };
 
 struct addrinfo_deleter {
@@ -294,8 +303,18 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
     if (gate_) gate_->shut();
   }
 
+  /// Who owns this endpoint: a lookup's result is handed over only while it can be locked.
+  void set_owner(std::weak_ptr<const void> owner) noexcept { owner_ = std::move(owner); }
+
   /// Forgets the lookup in flight, if any: its result, whenever it comes, is dropped.
-  void cancel_lookup() noexcept { lookup_.reset(); }
+  void cancel_lookup() noexcept {
+    if (!lookup_) return;
+    try {  // its timer would hold the connection for the transport's 330 s
+      lookup_->dns_timer->cancel();
+    } catch (const std::system_error&) {
+    }
+    lookup_.reset();
+  }
 
   void async_connect(transport_con_ptr tcon, websocketpp::uri_ptr u,
                      websocketpp::transport::connect_handler cb) {
@@ -313,7 +332,7 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
           asio::ip::tcp::endpoint(address, u->get_port()), host, u->get_port_str());
       return base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
     }
-    if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service());
+    if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service(), owner_);
     const std::uint64_t id = ++lookups_;
     lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, u->get_port_str()});
     try {
@@ -328,8 +347,9 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
         auto result = std::make_shared<addrinfo_ptr>(found);
         const std::error_code lookup_ec = resolve_error(gai, errno);
         // Runs on the I/O thread, and only while the endpoint lives (the gate is shut first).
-        gate->post([this_endpoint, id, result, lookup_ec] {
-          this_endpoint->lookup_done(id, result->get(), lookup_ec);
+        gate->post([gate, this_endpoint, id, result, lookup_ec] {
+          if (auto owner = gate->lock_owner())
+            this_endpoint->lookup_done(id, result->get(), lookup_ec);
         });
       }).detach();
     } catch (const std::system_error& ex) {  // no thread to be had: the dial fails, clearly
@@ -359,6 +379,7 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
     base::handle_resolve(done.tcon, done.dns_timer, std::move(done.cb), ec, results);
   }
 
+  std::weak_ptr<const void> owner_;
   std::shared_ptr<resolve_gate> gate_;
   std::optional<pending_lookup> lookup_;  // one dial at a time per client
   std::uint64_t lookups_ = 0;

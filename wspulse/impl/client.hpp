@@ -8,8 +8,11 @@
 
 namespace wspulse {
 
-template <class C, class L, class B, class H, class X>
-basic_client<C, L, B, H, X>& basic_client<C, L, B, H, X>::operator=(basic_client&& other) noexcept {
+#define WSPULSE_CLIENT_TEMPLATE template <class C, class L, class B, class H, class X, class D>
+#define WSPULSE_CLIENT basic_client<C, L, B, H, X, D>
+
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT& WSPULSE_CLIENT::operator=(basic_client&& other) noexcept {
   if (this != &other) {
     close();
     core_ = std::move(other.core_);
@@ -17,54 +20,40 @@ basic_client<C, L, B, H, X>& basic_client<C, L, B, H, X>::operator=(basic_client
   return *this;
 }
 
-template <class C, class L, class B, class H, class X>
-auto basic_client<C, L, B, H, X>::connect(std::string_view url, options&& opts, reason& why)
-    -> std::shared_ptr<detail::core_interface> {
+WSPULSE_CLIENT_TEMPLATE
+auto WSPULSE_CLIENT::make_core(std::string_view url, options&& opts, asio::io_context* io,
+                               reason& why) -> core_ptr {
   detail::dial_url target;
   if (std::error_code ec = detail::normalize_url(url, target)) {
     why = reason(ec);
     return nullptr;
   }
-  if (!target.secure) return start<detail::plain_endpoint>(std::move(target), std::move(opts), why);
+  if (!target.secure)
+    return std::make_shared<core_type<detail::plain_endpoint>>(std::move(target), std::move(opts),
+                                                               io);
 #ifdef WSPULSE_CLIENT_ENABLE_TLS
-  return start<detail::tls_endpoint>(std::move(target), std::move(opts), why);
+  // Here, not per dial: once per client, however often it reconnects.
+  if (!opts.tls_verify() && should_log(opts.logger(), log_level::warn))
+    opts.logger().log(log_level::warn,
+                      "TLS verification is off (tls_verify(false)): any server can impersonate "
+                      "this one; use it only in development",
+                      {{"url", redact_url(target.text)}});
+  return std::make_shared<core_type<detail::tls_endpoint>>(std::move(target), std::move(opts), io);
 #else
   why = reason(errc::tls_unavailable);  // never fall back to clear text
   return nullptr;
 #endif
 }
 
-template <class C, class L, class B, class H, class X>
-template <class Endpoint>
-auto basic_client<C, L, B, H, X>::start(detail::dial_url&& target, options&& opts, reason& why)
-    -> std::shared_ptr<detail::core_interface> {
-  // Here, not per dial: once per client, however often it reconnects.
-  if (!std::is_same_v<Endpoint, detail::plain_endpoint> && !opts.tls_verify() &&
-      should_log(opts.logger(), log_level::warn))
-    opts.logger().log(log_level::warn,
-                      "TLS verification is off (tls_verify(false)): any server can impersonate "
-                      "this one; use it only in development",
-                      {{"url", redact_url(target.text)}});
-  auto core = std::make_shared<core_type<Endpoint>>(std::move(target), std::move(opts));
-  why = core->run_first_dial();
-  if (why) return nullptr;
-  return core;
-}
-
-template <class C, class L, class B, class H, class X>
-basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts) {
-  reason why;
-  auto core = connect(url, std::move(opts), why);
-  if (!core) throw dial_error(std::move(why));
-  return basic_client(std::move(core));
-}
-
-template <class C, class L, class B, class H, class X>
-basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts,
-                                                              reason& why) noexcept {
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial_on(asio::io_context* io, std::string_view url, options&& opts,
+                                       reason& why) noexcept {
   try {
     why = reason{};
-    return basic_client(connect(url, std::move(opts), why));
+    core_ptr core = make_core(url, std::move(opts), io, why);
+    if (!core) return basic_client();
+    why = core->run_first_dial();
+    if (!why) return basic_client(std::move(core));
   } catch (const std::bad_alloc&) {
     why = reason(std::make_error_code(std::errc::not_enough_memory));
   } catch (const std::system_error& ex) {
@@ -75,29 +64,103 @@ basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view u
   return basic_client();
 }
 
-template <class C, class L, class B, class H, class X>
-std::error_code basic_client<C, L, B, H, X>::send(frame f) {
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial(std::string_view url, options opts) {
+  reason why;
+  basic_client c = dial_on(nullptr, url, std::move(opts), why);
+  if (!c) throw dial_error(std::move(why));
+  return c;
+}
+
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial(std::string_view url, options opts, reason& why) noexcept {
+  return dial_on(nullptr, url, std::move(opts), why);
+}
+
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial(asio::io_context& io, std::string_view url, options opts) {
+  reason why;
+  basic_client c = dial_on(&io, url, std::move(opts), why);
+  if (!c) throw dial_error(std::move(why));
+  return c;
+}
+
+WSPULSE_CLIENT_TEMPLATE
+WSPULSE_CLIENT WSPULSE_CLIENT::dial(asio::io_context& io, std::string_view url, options opts,
+                                    reason& why) noexcept {
+  return dial_on(&io, url, std::move(opts), why);
+}
+
+WSPULSE_CLIENT_TEMPLATE
+template <class Handler>
+void WSPULSE_CLIENT::async_dial(std::string_view url, options opts, Handler&& handler) {
+  async_dial_on(nullptr, url, std::move(opts), std::forward<Handler>(handler));
+}
+
+WSPULSE_CLIENT_TEMPLATE
+template <class Handler>
+void WSPULSE_CLIENT::async_dial(asio::io_context& io, std::string_view url, options opts,
+                                Handler&& handler) {
+  async_dial_on(&io, url, std::move(opts), std::forward<Handler>(handler));
+}
+
+WSPULSE_CLIENT_TEMPLATE
+template <class Handler>
+void WSPULSE_CLIENT::async_dial_on(asio::io_context* io, std::string_view url, options&& opts,
+                                   Handler&& handler) {
+  using handler_type = std::decay_t<Handler>;
+  static_assert(std::is_invocable_v<handler_type&, reason, basic_client>,
+                "wspulse: async_dial's handler is called as handler(reason, basic_client)");
+  auto h = std::make_shared<handler_type>(std::forward<Handler>(handler));
+  auto fail = [io, h](reason why) {
+    if (io == nullptr) return (*h)(std::move(why), basic_client());
+    asio::post(*io, [h, why = std::move(why)]() mutable { (*h)(std::move(why), basic_client()); });
+  };
+  reason why;
+  core_ptr core = make_core(url, std::move(opts), io, why);
+  if (!core) return fail(std::move(why));
+  why = core->start([h](reason outcome, core_ptr engine) {
+    (*h)(std::move(outcome), basic_client(std::move(engine)));
+  });
+  if (why) fail(std::move(why));
+}
+
+WSPULSE_CLIENT_TEMPLATE
+std::error_code WSPULSE_CLIENT::send(frame f) {
   if (!core_) return errc::connection_closed;
   return core_->send(f, std::chrono::milliseconds(0));
 }
 
-template <class C, class L, class B, class H, class X>
-std::error_code basic_client<C, L, B, H, X>::send_for(frame f, std::chrono::milliseconds timeout) {
+WSPULSE_CLIENT_TEMPLATE
+std::error_code WSPULSE_CLIENT::send_for(frame f, std::chrono::milliseconds timeout) {
   if (!core_) return errc::connection_closed;
   return core_->send(f, timeout);
 }
 
-template <class C, class L, class B, class H, class X>
-void basic_client<C, L, B, H, X>::close() {
+WSPULSE_CLIENT_TEMPLATE
+void WSPULSE_CLIENT::close() {
   if (core_) core_->close();
 }
 
-template <class C, class L, class B, class H, class X>
-std::shared_future<void> basic_client<C, L, B, H, X>::done() const {
+WSPULSE_CLIENT_TEMPLATE
+template <class Handler>
+void WSPULSE_CLIENT::async_close(Handler&& handler) {
+  static_assert(std::is_invocable_v<std::decay_t<Handler>&>,
+                "wspulse: async_close's handler is called as handler()");
+  auto h = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+  if (!core_) return (*h)();
+  core_->async_close([h] { (*h)(); });
+}
+
+WSPULSE_CLIENT_TEMPLATE
+std::shared_future<void> WSPULSE_CLIENT::done() const {
   if (core_) return core_->done();
   std::promise<void> ready;
   ready.set_value();
   return ready.get_future().share();
 }
+
+#undef WSPULSE_CLIENT
+#undef WSPULSE_CLIENT_TEMPLATE
 
 }  // namespace wspulse
