@@ -53,10 +53,12 @@ cross_target() {  # <arch>:<triple>:<qemu>: its two builds in turn (the two targ
 }
 
 targets=(aarch64:aarch64-linux-gnu:qemu-aarch64 armhf:arm-linux-gnueabihf:qemu-arm)
+pids=()
 for target in "${targets[@]}"; do
   cross_target "$target" >"$work/${target%%:*}.out" 2>&1 &
+  pids+=($!)
 done
 rc=0
-for pid in $(jobs -p); do wait "$pid" || rc=1; done
+for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
 for target in "${targets[@]}"; do cat "$work/${target%%:*}.out"; done
 exit "$rc"
