@@ -187,12 +187,12 @@ check-cross:
 	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null && \
 	  tools/check_cross.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/cross)
 
-# A short bounded run of every fuzz target (the long runs happen outside CI: make fuzz).
+# A short bounded run of every fuzz target, JOBS at a time (the long runs: make fuzz).
 check-fuzz:
 	$(call timed,fuzz $(CHECK_FUZZ_SECONDS)s per target ($(FUZZ_DIR)),\
 	  cmake -S . -B $(FUZZ_DIR) $(CMAKE_BASE) $(FUZZ_CMAKE) && \
 	  cmake --build $(FUZZ_DIR) -j $(JOBS) && \
-	  tools/fuzz.sh $(FUZZ_DIR) $(CHECK_FUZZ_SECONDS))
+	  FUZZ_JOBS=$(JOBS) tools/fuzz.sh $(FUZZ_DIR) $(CHECK_FUZZ_SECONDS))
 
 check-summary:
 	@$(call banner,make check: elapsed per stage)
