@@ -10,6 +10,7 @@
 #   make examples-run   build the examples and run each against the bundled test server
 #   make check-cross     arm64 + armhf cross build of a minimal client, run under qemu-user
 #   make bench   Release build, run every benchmark
+#   make footprint   stripped sizes (host, arm64, armhf; plain/TLS; -O2/-Os), RSS, threads
 #   make fuzz    clang libFuzzer + ASan/UBSan: run each fuzz target FUZZ_SECONDS (60) seconds
 #   make fmt     clang-format -i the project's sources
 #   make amalgamate   regenerate single_include/wspulse_client.hpp
@@ -94,10 +95,10 @@ cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
 .PHONY: help setup demo test check bench fmt format-check amalgamate clean \
         test-gcc-cxx17 test-meson test-single-include \
         check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-fuzz check-begin \
-        check-summary check-consumers examples-run check-cross fuzz
+        check-summary check-consumers examples-run check-cross fuzz footprint
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@tools/setup.sh
@@ -206,6 +207,13 @@ bench: setup
 	  -DWSPULSE_CLIENT_BUILD_BENCH=ON -DWSPULSE_CLIENT_BUILD_TESTS=OFF \
 	  -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
 	@cmake --build $(BUILD)/bench -j $(JOBS) --target run_benches
+
+# The README's footprint tables (tools/footprint.sh; not part of make check: ~24 compiles).
+footprint: setup
+	@tools/setup.sh --cross
+	@cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null
+	@cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null
+	@JOBS=$(JOBS) tools/footprint.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/footprint
 
 fuzz: setup
 	@$(call banner,fuzz: build ($(FUZZ_DIR)))
