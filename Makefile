@@ -1,8 +1,8 @@
 # wspulse_client — the front door.
 #
 #   make demo    install what is missing, build, run the demo
-#   make test    build with g++ C++17 and run every test; the meson build and its tests; the
-#                whole suite once more against single_include/wspulse_client.hpp
+#   make test    build with g++ C++17 and run every test; the meson build, and the build against
+#                single_include/wspulse_client.hpp: unit tests + the client smoke subset
 #   make check   clang-format check + `make test` + clang C++20 + g++ C++20 + ASan/UBSan + TSan
 #                + check-consumers + a short run of each fuzz target
 #   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
@@ -10,12 +10,13 @@
 #   make examples-run   build the examples and run each against the bundled test server
 #   make check-cross     arm64 + armhf cross build of a minimal client, run under qemu-user
 #   make bench   Release build, run every benchmark
+#   make footprint   stripped sizes (host, arm64, armhf; plain/TLS; -O2/-Os), RSS, threads
 #   make fuzz    clang libFuzzer + ASan/UBSan: run each fuzz target FUZZ_SECONDS (60) seconds
 #   make fmt     clang-format -i the project's sources
 #   make amalgamate   regenerate single_include/wspulse_client.hpp
 #   make clean   remove build/
 #
-# Variables: JOBS (2), WERROR (ON), BUILD (build), CTEST_ARGS (e.g. CTEST_ARGS='-R unit'),
+# Variables: JOBS (2), CTEST_JOBS (JOBS + 2), WERROR (ON), BUILD (build), CTEST_ARGS (e.g. -R unit),
 # FUZZ_SECONDS (per target; make check runs CHECK_FUZZ_SECONDS, 20).
 # Every CMake build lives in its own directory under build/ (Ninja).
 # SPDX-License-Identifier: MIT
@@ -29,6 +30,9 @@ JOBS ?= 2
 WERROR ?= ON
 BUILD ?= build
 CTEST_ARGS ?=
+# ctest runs more tests at once than there are cores: the client suites mostly wait on sockets
+# and timers (~10 % CPU), so they overlap the compile-fail checks and each other.
+CTEST_JOBS ?= $(shell echo $$(( $(JOBS) + 2 )))
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 20
 TIMES := $(BUILD)/stage-times.txt
@@ -77,18 +81,24 @@ define timed
 	printf '%-48s %5ss\n' '$(1)' "$$t" >> $(TIMES)
 endef
 
-# $(call cmake_suite,<build dir>,<cmake args>): configure, build, run ctest (prints its summary).
+# $(call cmake_suite,<build dir>,<cmake args>,<ctest selection>): configure, build, run ctest
+# (prints its summary). Selections by label (CMakeLists.txt): the g++ C++17 build runs every
+# test but the smoke subset, once per CI; the sanitizers the whole client suite, not the extra
+# runs; the other builds the unit tests, the compile checks and the smoke subset.
+CTEST_ALL := -LE smoke
+CTEST_SANITIZED := -LE 'smoke|extra'
+CTEST_SMOKE := -LE full
 cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
   cmake --build $(1) -j $(JOBS) && \
-  (cd $(1) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS))
+  (cd $(1) && ctest --output-on-failure -j $(CTEST_JOBS) $(3) $(CTEST_ARGS))
 
 .PHONY: help setup demo test check bench fmt format-check amalgamate clean \
         test-gcc-cxx17 test-meson test-single-include \
         check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-fuzz check-begin \
-        check-summary check-consumers examples-run check-cross fuzz
+        check-summary check-consumers examples-run check-cross fuzz footprint
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@tools/setup.sh
@@ -106,7 +116,7 @@ test: setup test-gcc-cxx17 test-meson test-single-include
 
 test-gcc-cxx17:
 	$(call timed,g++ C++17 ($(BUILD)/gcc-cxx17),\
-	  $(call cmake_suite,$(BUILD)/gcc-cxx17,$(GCC) $(TLS)))
+	  $(call cmake_suite,$(BUILD)/gcc-cxx17,$(GCC) $(TLS),$(CTEST_ALL)))
 
 test-meson:
 	$(call timed,meson g++ C++17 ($(BUILD)/meson),\
@@ -116,11 +126,11 @@ test-meson:
 	    meson setup $(BUILD)/meson -Dwerror=$(if $(filter ON,$(WERROR)),true,false) -Dtls=enabled >/dev/null; \
 	  fi && \
 	  meson compile -C $(BUILD)/meson -j $(JOBS) && \
-	  meson test -C $(BUILD)/meson --print-errorlogs --num-processes $(JOBS))
+	  meson test -C $(BUILD)/meson --print-errorlogs --num-processes $(CTEST_JOBS) --no-suite full)
 
 test-single-include:
 	$(call timed,single header g++ C++17 ($(BUILD)/single-include),\
-	  $(call cmake_suite,$(BUILD)/single-include,$(GCC) $(TLS) -DWSPULSE_CLIENT_TEST_SINGLE_INCLUDE=ON))
+	  $(call cmake_suite,$(BUILD)/single-include,$(GCC) $(TLS) -DWSPULSE_CLIENT_TEST_SINGLE_INCLUDE=ON,$(CTEST_SMOKE)))
 
 # ---- make check -----------------------------------------------------------------------------
 check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
@@ -139,19 +149,19 @@ format-check:
 
 check-clang-cxx20:
 	$(call timed,clang++ C++20 ($(BUILD)/clang-cxx20),\
-	  $(call cmake_suite,$(BUILD)/clang-cxx20,$(CLANG) $(NO_TLS) $(CXX20_BASE)))
+	  $(call cmake_suite,$(BUILD)/clang-cxx20,$(CLANG) $(NO_TLS) $(CXX20_BASE),$(CTEST_SMOKE)))
 
 check-gcc-cxx20:
 	$(call timed,g++ C++20 ($(BUILD)/gcc-cxx20),\
-	  $(call cmake_suite,$(BUILD)/gcc-cxx20,$(GCC) $(TLS) $(CXX20_BASE)))
+	  $(call cmake_suite,$(BUILD)/gcc-cxx20,$(GCC) $(TLS) $(CXX20_BASE),$(CTEST_SMOKE)))
 
 check-asan-ubsan:
 	$(call timed,clang++ ASan+UBSan ($(BUILD)/asan-ubsan),\
-	  $(call cmake_suite,$(BUILD)/asan-ubsan,$(CLANG) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=address$(,)undefined))
+	  $(call cmake_suite,$(BUILD)/asan-ubsan,$(CLANG) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=address$(,)undefined,$(CTEST_SANITIZED)))
 
 check-tsan:
 	$(call timed,g++ TSan ($(BUILD)/tsan),\
-	  $(call cmake_suite,$(BUILD)/tsan,$(GCC) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread))
+	  $(call cmake_suite,$(BUILD)/tsan,$(GCC) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread,$(CTEST_SANITIZED)))
 
 # Every integration path a consumer project can use, each one TU against the bundled server
 # (tests/consumers/run.sh). Reuses the g++ C++17 build for wspulse-testserver.
@@ -159,7 +169,7 @@ check-consumers:
 	$(call timed,consumer projects ($(BUILD)/consumers),\
 	  cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null && \
 	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null && \
-	  tests/consumers/run.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/consumers)
+	  JOBS=$(JOBS) tests/consumers/run.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/consumers)
 
 # Every example against the bundled server (tools/examples_run.sh), from the g++ C++17 build.
 examples-run:
@@ -178,12 +188,12 @@ check-cross:
 	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null && \
 	  tools/check_cross.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/cross)
 
-# A short bounded run of every fuzz target (the long runs happen outside CI: make fuzz).
+# A short bounded run of every fuzz target, JOBS at a time (the long runs: make fuzz).
 check-fuzz:
 	$(call timed,fuzz $(CHECK_FUZZ_SECONDS)s per target ($(FUZZ_DIR)),\
 	  cmake -S . -B $(FUZZ_DIR) $(CMAKE_BASE) $(FUZZ_CMAKE) && \
 	  cmake --build $(FUZZ_DIR) -j $(JOBS) && \
-	  tools/fuzz.sh $(FUZZ_DIR) $(CHECK_FUZZ_SECONDS))
+	  FUZZ_JOBS=$(JOBS) tools/fuzz.sh $(FUZZ_DIR) $(CHECK_FUZZ_SECONDS))
 
 check-summary:
 	@$(call banner,make check: elapsed per stage)
@@ -197,6 +207,13 @@ bench: setup
 	  -DWSPULSE_CLIENT_BUILD_BENCH=ON -DWSPULSE_CLIENT_BUILD_TESTS=OFF \
 	  -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
 	@cmake --build $(BUILD)/bench -j $(JOBS) --target run_benches
+
+# The README's footprint tables (tools/footprint.sh; not part of make check: ~24 compiles).
+footprint: setup
+	@tools/setup.sh --cross
+	@cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null
+	@cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null
+	@JOBS=$(JOBS) tools/footprint.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/footprint
 
 fuzz: setup
 	@$(call banner,fuzz: build ($(FUZZ_DIR)))

@@ -3,12 +3,13 @@
 #
 #   wspulse_client_add_compile_fail_test(<name>
 #     CODE <text> | SOURCE <file>      # the snippet (inline text, or a file relative to the repo)
-#     EXPECT <regex>                   # must match the compiler's output
+#     EXPECT <regex>...                # each must match the compiler's output
 #     [CXX_STANDARD <n>]               # e.g. 14: compile the snippet with -std=c++<n>
 #     [COMPILE_OPTIONS <opt>...]
 #     [COMPILE_DEFINITIONS <def>...]
 #     [LINK <target>...]               # default: wspulse::client (include dirs, defines, deps)
-#     [ALL_ERRORS])                    # default: -Wfatal-errors, so EXPECT must be the FIRST error
+#     [ALL_ERRORS])                    # default: -Wfatal-errors, so EXPECT must be the FIRST error;
+#                                      # ALL_ERRORS: every error (several snippets in one TU)
 #
 # Each snippet becomes an EXCLUDE_FROM_ALL object library `wspulse_cf_<name>`; the test
 # `compile_fail.<name>` runs `cmake --build . --target wspulse_cf_<name>` (one at a time: they
@@ -25,8 +26,8 @@ function(wspulse_client_write_if_changed path content)
 endfunction()
 
 function(wspulse_client_add_compile_fail_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 CF "ALL_ERRORS" "CODE;SOURCE;EXPECT;CXX_STANDARD"
-                        "COMPILE_OPTIONS;COMPILE_DEFINITIONS;LINK")
+  cmake_parse_arguments(PARSE_ARGV 1 CF "ALL_ERRORS" "CODE;SOURCE;CXX_STANDARD"
+                        "EXPECT;COMPILE_OPTIONS;COMPILE_DEFINITIONS;LINK")
   if(NOT CF_EXPECT)
     message(FATAL_ERROR "wspulse_client_add_compile_fail_test(${name}): EXPECT is required")
   endif()
@@ -54,6 +55,8 @@ function(wspulse_client_add_compile_fail_test name)
   target_compile_definitions(${target} PRIVATE ${CF_COMPILE_DEFINITIONS})
   if(NOT CF_ALL_ERRORS)
     target_compile_options(${target} PRIVATE -Wfatal-errors)
+  elseif(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_compile_options(${target} PRIVATE -ferror-limit=0)  # clang stops after 20 otherwise
   endif()
   if(CF_CXX_STANDARD)
     # wspulse::client requires cxx_std_17, so CMake adds -std=c++17 after the target's options;

@@ -20,8 +20,8 @@ deps="$work/deps-include"
 mkdir -p "$deps"
 for d in asio.hpp asio websocketpp rapidjson; do ln -sfn "/usr/include/$d" "$deps/$d"; done
 
-for target in aarch64:aarch64-linux-gnu:qemu-aarch64 armhf:arm-linux-gnueabihf:qemu-arm; do
-  IFS=: read -r arch triple qemu <<<"$target"
+cross_target() {  # <arch>:<triple>:<qemu>: its two builds in turn (the two targets run side by side)
+  IFS=: read -r arch triple qemu <<<"$1"
   dir="$work/$arch-$build_type"
   mkdir -p "$dir/src"
   cp "$repo/tests/consumers/cmake-add-subdirectory/CMakeLists.txt" \
@@ -50,4 +50,15 @@ for target in aarch64:aarch64-linux-gnu:qemu-aarch64 armhf:arm-linux-gnueabihf:q
   out=${out%%$'\n'*}  # the echo line
   printf '%-8s meson example-device -Os %4ss  stripped %4s KB  %s\n' "$arch" \
     "$(($(date +%s) - t0))" "$(($(stat -c %s "$mdir/device.stripped") / 1024))" "$out"
+}
+
+targets=(aarch64:aarch64-linux-gnu:qemu-aarch64 armhf:arm-linux-gnueabihf:qemu-arm)
+pids=()
+for target in "${targets[@]}"; do
+  cross_target "$target" >"$work/${target%%:*}.out" 2>&1 &
+  pids+=($!)
 done
+rc=0
+for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+for target in "${targets[@]}"; do cat "$work/${target%%:*}.out"; done
+exit "$rc"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# wspulse_client — run the libFuzzer targets one after the other, each for SECONDS.
+# wspulse_client — run the libFuzzer targets, FUZZ_JOBS (1) at a time, each for SECONDS.
 #
 # Usage: tools/fuzz.sh BUILD_DIR SECONDS [TARGET...]   (targets: codec url stream; default all)
 #
@@ -26,15 +26,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-failed=()
-summary=()
-for t in "${targets[@]}"; do
+# fuzz_one <target>: runs it, writes its summary line and exit status (non-zero: a finding) to
+# $build/fuzz-<target>.summary and .rc. FUZZ_JOBS (1) targets run at once, each on its own core for the whole SECONDS.
+fuzz_one() {
+  local t=$1 bin seeds work artifacts log rc execs rate added secs line
   bin="$build/fuzz/wspulse-fuzz-$t"
   seeds="$root/fuzz/corpus/$t"
   work="$build/fuzz-work/$t"
   artifacts="$build/fuzz-artifacts"
   log="$build/fuzz-$t.log"
-  [ -x "$bin" ] || { echo "fuzz: $bin is missing (build with -DWSPULSE_CLIENT_BUILD_FUZZ=ON)" >&2; exit 2; }
   mkdir -p "$work" "$artifacts"
   echo "fuzz: $t for ${seconds}s: $bin -max_total_time=$seconds $work $seeds"
   rc=0
@@ -48,14 +48,29 @@ for t in "${targets[@]}"; do
     "${secs:-?}" "${rate:-?}" "${added:-?}")
   if [ $rc -ne 0 ]; then
     line+="  FINDING (exit $rc): see $log and $artifacts/"
-    failed+=("$t")
     grep -a -E 'PROPERTY VIOLATED|detail:|ERROR: |SUMMARY: |Test unit written' "$log" | head -20 >&2 || true
   else
     line+="  no findings"
   fi
-  summary+=("$line")
+  echo "$line" >"$build/fuzz-$t.summary"
+  echo "$rc" >"$build/fuzz-$t.rc"
+}
+
+failed=()
+for t in "${targets[@]}"; do
+  [ -x "$build/fuzz/wspulse-fuzz-$t" ] ||
+    { echo "fuzz: $build/fuzz/wspulse-fuzz-$t is missing (build with -DWSPULSE_CLIENT_BUILD_FUZZ=ON)" >&2; exit 2; }
 done
-printf '%s\n' "${summary[@]}"
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "${FUZZ_JOBS:-1}" ]; do wait -n || true; done
+  rm -f "$build/fuzz-$t.rc"
+  fuzz_one "$t" &
+done
+wait
+for t in "${targets[@]}"; do
+  cat "$build/fuzz-$t.summary"
+  [ "$(cat "$build/fuzz-$t.rc" 2>/dev/null)" = 0 ] || failed+=("$t")
+done
 if [ ${#failed[@]} -ne 0 ]; then
   echo "fuzz: findings in: ${failed[*]}" >&2
   exit 1

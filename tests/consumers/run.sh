@@ -8,7 +8,9 @@
 # cmake-fetchcontent (from a git repository tagged v<version>), meson-subproject (the shipped
 # packaging/wspulse_client.wrap; `meson install` of the parent must not install our headers),
 # pkgconfig-cmake / pkgconfig-meson (the installed wspulse-client.pc), single-header (a plain
-# compiler command line), single-header-no-rtti (the same with -fno-rtti). Default: all of them. Each builds consumer.cpp (one TU) with
+# compiler command line), single-header-no-rtti (the same with -fno-rtti), vendored-makefile
+# (the README's vendoring guide: one copied file, a plain Makefile, TLS). Default: all of them.
+# They build $JOBS (2) at a time, each consumer.cpp (one TU) with
 # -Wall -Wextra -Wpedantic -Werror and must get its frame echoed by the server.
 # The git repository is made in <work-dir> from the working tree's files (tracked and
 # untracked, not ignored), so what is tested is what is checked out, committed or not.
@@ -27,7 +29,7 @@ url="$WSPULSE_URL/ws?room=consumers"
 consumers=("$@")
 [ ${#consumers[@]} -gt 0 ] || consumers=(cmake-find-package cmake-add-subdirectory
   cmake-fetchcontent meson-subproject pkgconfig-cmake pkgconfig-meson single-header
-  single-header-no-rtti)
+  single-header-no-rtti vendored-makefile)
 
 version=$(/usr/bin/python3 "$repo/tools/version.py")
 tag="v$version"
@@ -125,29 +127,55 @@ build_consumer() {
       # -fno-rtti works without extra macros (the library defines ASIO_NO_TYPEID for Asio).
       "$cxx" -std=c++17 "${warn[@]}" -fno-rtti -DASIO_STANDALONE -I"$repo/single_include" \
         -o "$dir/consumer" "$dir/consumer.cpp" -pthread ;;
+    vendored-makefile)
+      # The vendoring guide (README), exactly: one file copied, a plain Makefile, with TLS.
+      mkdir -p "$dir/third_party"
+      cp "$repo/single_include/wspulse_client.hpp" "$dir/third_party/"
+      make -C "$dir" CXX="$cxx" CXXFLAGS="${warn[*]}" TLS=1 ;;
     *) echo "consumers: unknown consumer '$name'" >&2; return 2 ;;
   esac
 }
 
+# ---- build (JOBS at a time: each is one TU on one core), then run, in the listed order -------
+prepare() {  # what several consumers share, made once before the parallel builds
+  local need=" ${consumers[*]} "
+  if [[ $need == *" cmake-fetchcontent "* || $need == *" meson-subproject "* ]]; then snapshot; fi
+  if [[ $need == *" cmake-find-package "* || $need == *" pkgconfig-cmake "* ]]; then cmake_prefix; fi
+  if [[ $need == *" pkgconfig-meson "* ]]; then meson_prefix; fi
+}
+prepare >>"$log" 2>&1 || { echo "consumers: preparing the prefixes failed:" >&2; tail -n 40 "$log" >&2; exit 1; }
+
+jobs_max=${JOBS:-2}
+for name in "${consumers[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  (
+    t0=$(date +%s)
+    if build_consumer "$name" >"$work/$name.log" 2>&1; then rc=0; else rc=$?; fi
+    echo "$rc $(($(date +%s) - t0))" >"$work/$name.status"
+  ) &
+done
+wait
+
 failed=()
 for name in "${consumers[@]}"; do
-  t0=$(date +%s)
-  if build_consumer "$name" >>"$log" 2>&1; then
+  read -r rc secs <"$work/$name.status"
+  cat "$work/$name.log" >>"$log"
+  if [ "$rc" -eq 0 ]; then
     bin="$work/$name/consumer"
     [ -x "$bin" ] || bin="$work/$name/build/consumer"
     if out=$("$bin" "$url&id=$name" 2>>"$log"); then
-      printf '%-24s ok   %3ss  %s\n' "$name" "$(($(date +%s) - t0))" "$out"
+      printf '%-24s ok   build %3ss  %s\n' "$name" "$secs" "$out"
       continue
     fi
     printf '%-24s FAIL (run) %s\n' "$name" "$out"
   else
-    printf '%-24s FAIL (build): see %s\n' "$name" "$log"
+    printf '%-24s FAIL (build): see %s\n' "$name" "$work/$name.log"
+    tail -n 40 "$work/$name.log" >&2
   fi
   failed+=("$name")
 done
 if [ ${#failed[@]} -ne 0 ]; then
-  echo "consumers: failed: ${failed[*]}; the last 40 lines of $log:" >&2
-  tail -n 40 "$log" >&2
+  echo "consumers: failed: ${failed[*]}; the whole log: $log" >&2
   exit 1
 fi
 echo "consumers: all ${#consumers[@]} built and talked to the server"
