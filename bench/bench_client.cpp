@@ -451,6 +451,9 @@ sample client_to_server(context& cx, driver& d, const std::string& payload, cons
   std::uint64_t refused = 0;
   for (std::uint64_t i = 0; i < n; ++i) refused += d.send_frame(payload, wire);
   const bool ok = d.in.wait(n, seconds(120));
+  if (!ok)
+    std::fprintf(stderr, "%s: client->server: %llu of %llu echoes after 120 s\n", d.name(),
+                 static_cast<unsigned long long>(d.in.count()), static_cast<unsigned long long>(n));
   sample r = finish(cx, d, u0, t0, true, n, ok);
   r.refused = static_cast<double>(refused) / static_cast<double>(n);
   cx.server->clear_received();  // the server keeps every message it received
@@ -611,6 +614,9 @@ int main(int argc, char** argv) {
   wspulse::testing::server_options so;
   so.ping_ms = 0;
   so.max_message = 0;  // 1 KiB and 16 KiB frames, above the hub's default 512-byte limit
+  // The hub's 256-frame send buffer drops the oldest echo when a client reads slower than it
+  // sends (every burst here): a lost echo would stall the case. Large enough never to drop.
+  so.send_buffer = std::size_t{1} << 20;
   const auto before_server = list_threads();
   wspulse::testing::test_server server(so);
   context cx;

@@ -523,7 +523,7 @@ int main(int argc, char** argv) {
               a.clients);
   std::printf("command : %s\n", command.c_str());
   std::printf(
-      "build   : g++ -std=c++17 -O2 -DNDEBUG -DASIO_STANDALONE -I. -Itestserver -Ibench -pthread "
+      "build   : g++ -std=c++17 -O2 -DNDEBUG -DASIO_STANDALONE -I. -Itestserver -pthread "
       "bench/bench_scale.cpp   (CMake target wspulse-bench-scale)\n");
   std::printf("machine : %s\n", machine_line().c_str());
   std::printf("limits  : RLIMIT_NOFILE %llu (raised to the hard limit %llu): %s\n",
