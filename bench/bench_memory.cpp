@@ -14,6 +14,9 @@
 //                 an I/O thread and a callback thread, and Asio's resolver thread: websocketpp
 //                 resolves every host with async_resolve, whose worker thread lives as long as
 //                 the io_context)
+//   ours-shared   the same clients on ONE io_context run by one thread of the benchmark's
+//                 (dial(io, url)): each client keeps its callback thread (callback_thread)
+//   ours-inline   ours-shared with inline_callbacks: no thread per client at all
 //   raw-shared    websocketpp asio_client (stub loggers): one endpoint, one io thread, N
 //                 connections (the cheapest way to hold N connections with websocketpp)
 //   raw-threaded  N x (io_context + websocketpp endpoint + io thread + 1 connection): the same
@@ -442,7 +445,46 @@ double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// ours-shared, ours-inline: N clients on one io_context run by one thread of the benchmark's
+// (dial(io, url) from the main thread), with the callback thread or inline callbacks.
+template <class Dispatch>
+int run_ours_shared(const char* scenario, const std::string& base_url, int clients) {
+  using client_type = wspulse::basic_client<wspulse::json_codec, wspulse::null_logger,
+                                            wspulse::exponential_backoff<>, wspulse::heartbeat<>,
+                                            wspulse::buffer_bounds<>, Dispatch>;
+  auto url = [&](const std::string& id) { return base_url + "/ws?room=mem&id=" + id; };
+  asio::io_context io(1);
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&io] { io.run(); });
+  { client_type::dial(io, url("warm")).close(); }
+  std::vector<client_type> all;
+  all.reserve(static_cast<std::size_t>(clients));
+  const readings before = snapshot();
+  const auto blocks_before = block_counts();
+  const auto threads_before = list_threads();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < clients; ++i)
+    all.push_back(client_type::dial(io, url(std::string(scenario) + std::to_string(i))));
+  const double dial_s = since(t0);
+  std::this_thread::sleep_for(milliseconds(500));
+  const readings after = snapshot();
+  print_blocks(blocks_before, block_counts());
+  print_stacks(threads_before, clients);
+  const auto t1 = std::chrono::steady_clock::now();
+  for (auto& c : all) c.close();
+  all.clear();
+  const double close_s = since(t1);
+  work.reset();
+  runner.join();
+  print_result(scenario, clients, before, after, snapshot(), dial_s, close_s);
+  return 0;
+}
+
 int run_child(const std::string& scenario, const std::string& base_url, int clients) {
+  if (scenario == "ours-shared")
+    return run_ours_shared<wspulse::callback_thread>("ours-shared", base_url, clients);
+  if (scenario == "ours-inline")
+    return run_ours_shared<wspulse::inline_callbacks>("ours-inline", base_url, clients);
   auto url = [&](const std::string& id) { return base_url + "/ws?room=mem&id=" + id; };
   using clock = std::chrono::steady_clock;
   const auto idle = milliseconds(500);
@@ -729,7 +771,7 @@ int main(int argc, char** argv) {
       a.clients);
   std::fflush(stdout);
 
-  const char* scenarios[] = {"ours", "raw-shared", "raw-threaded"};
+  const char* scenarios[] = {"ours", "ours-shared", "ours-inline", "raw-shared", "raw-threaded"};
   std::map<std::string, readings> results;
   std::map<std::string, std::string> blocks;  // BLOCKS line of each scenario
   std::map<std::string, std::string> stacks;  // STACKS line of each scenario
@@ -812,8 +854,14 @@ int main(int argc, char** argv) {
         "glibc's stack cache)\n",
         r.count("closed.VmRSS") ? r.at("closed.VmRSS") - r.at("before.VmRSS") : 0.0);
   }
+  for (const char* s : {"ours-shared", "ours-inline"}) {
+    if (!results.count(s)) continue;
+    const double kib = per(results[s], "VmRSS");
+    std::printf("\n%s: %.1f KiB per connection on a shared io_context (target <= 16 KiB): %s\n", s,
+                kib, kib <= 16 ? "met" : "MISSED");
+  }
   // Stack RSS by thread role.
-  for (const char* s : {"ours", "raw-threaded", "raw-shared"}) {
+  for (const char* s : {"ours", "ours-shared", "raw-threaded", "raw-shared"}) {
     if (!stacks.count(s) || stacks[s].size() <= 6) continue;
     std::printf("\n%s: stack RSS per connection by thread (creation order; blocked in):\n", s);
     std::istringstream in(stacks[s].substr(6));
@@ -829,7 +877,7 @@ int main(int argc, char** argv) {
     }
   }
   // The heap blocks each connection keeps, largest share first.
-  for (const char* s : {"ours", "raw-threaded", "raw-shared"}) {
+  for (const char* s : {"ours", "ours-shared", "ours-inline", "raw-threaded", "raw-shared"}) {
     if (!blocks.count(s)) continue;
     std::vector<std::pair<double, double>> rows;  // (usable bytes, blocks per connection)
     std::istringstream in(blocks[s].substr(6));
