@@ -42,6 +42,9 @@ GCC := -DCMAKE_CXX_COMPILER=g++
 CLANG := -DCMAKE_CXX_COMPILER=clang++
 TLS := -DWSPULSE_CLIENT_ENABLE_TLS=ON
 NO_TLS := -DWSPULSE_CLIENT_ENABLE_TLS=OFF
+# client_tests_inline (the client suites with inline callbacks on a shared io_context): built
+# and run by the g++ C++17 build and both sanitizer builds.
+INLINE := -DWSPULSE_CLIENT_TEST_INLINE=ON
 # Sanitizer builds run the full test suite; examples and the compile-time checks (header
 # self-containment, two-TU link, compile-fail) add nothing there and cost minutes.
 SAN_BASE := -DCMAKE_BUILD_TYPE=Debug -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF \
@@ -116,7 +119,7 @@ test: setup test-gcc-cxx17 test-meson test-single-include
 
 test-gcc-cxx17:
 	$(call timed,g++ C++17 ($(BUILD)/gcc-cxx17),\
-	  $(call cmake_suite,$(BUILD)/gcc-cxx17,$(GCC) $(TLS),$(CTEST_ALL)))
+	  $(call cmake_suite,$(BUILD)/gcc-cxx17,$(GCC) $(TLS) $(INLINE),$(CTEST_ALL)))
 
 test-meson:
 	$(call timed,meson g++ C++17 ($(BUILD)/meson),\
@@ -157,11 +160,11 @@ check-gcc-cxx20:
 
 check-asan-ubsan:
 	$(call timed,clang++ ASan+UBSan ($(BUILD)/asan-ubsan),\
-	  $(call cmake_suite,$(BUILD)/asan-ubsan,$(CLANG) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=address$(,)undefined,$(CTEST_SANITIZED)))
+	  $(call cmake_suite,$(BUILD)/asan-ubsan,$(CLANG) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=address$(,)undefined $(INLINE),$(CTEST_SANITIZED)))
 
 check-tsan:
 	$(call timed,g++ TSan ($(BUILD)/tsan),\
-	  $(call cmake_suite,$(BUILD)/tsan,$(GCC) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread,$(CTEST_SANITIZED)))
+	  $(call cmake_suite,$(BUILD)/tsan,$(GCC) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread $(INLINE),$(CTEST_SANITIZED)))
 
 # Every integration path a consumer project can use, each one TU against the bundled server
 # (tests/consumers/run.sh). Reuses the g++ C++17 build for wspulse-testserver.

@@ -2263,13 +2263,14 @@ std::shared_ptr<Message> prepared_frame(websocketpp::frame::opcode::value opcode
 }  // namespace wspulse
 // #include "wspulse/detail/json_text.hpp"
 // #include "wspulse/detail/send_queue.hpp"
-// wspulse_client — the bounded FIFO of encoded outbound frames. Fixed capacity; the slots are
-// allocated at the first push (an idle client does not pay for them). A frame leaves only once
-// its write completed. Not synchronised: the client guards it with its mutex.
+// wspulse_client — the bounded FIFO of encoded outbound frames. At most Capacity frames; the
+// slot array grows with use (an idle client pays nothing, a client with one frame in flight a
+// few slots) and keeps its high-water size. A frame leaves only once its write completed. Not
+// synchronised: the client guards it with its mutex.
 // SPDX-License-Identifier: MIT
 
-#include <memory>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -2287,24 +2288,40 @@ class send_queue {
 
   /// Precondition: !full().
   void push(std::string&& wire) {
-    if (!slots_) slots_ = std::make_unique<std::string[]>(Capacity);
-    slots_[(head_ + size_) % Capacity] = std::move(wire);
+    if (size_ == slots_) grow();
+    slot(size_) = std::move(wire);
     ++size_;
   }
 
   /// The i-th oldest frame, i < size().
-  const std::string& at(std::size_t i) const noexcept { return slots_[(head_ + i) % Capacity]; }
+  const std::string& at(std::size_t i) const noexcept { return slot(i); }
 
   /// Drops the n oldest frames (their writes completed), releasing their memory.
   void pop(std::size_t n) noexcept {
     for (; n > 0 && size_ > 0; --n, --size_) {
-      std::string().swap(slots_[head_]);
-      head_ = (head_ + 1) % Capacity;
+      std::string().swap(slot(0));
+      head_ = head_ + 1 == slots_ ? 0 : head_ + 1;
     }
   }
 
  private:
-  std::unique_ptr<std::string[]> slots_;
+  std::string& slot(std::size_t i) const noexcept {
+    const std::size_t at = head_ + i;
+    return ring_[at < slots_ ? at : at - slots_];
+  }
+
+  void grow() {
+    const std::size_t wanted = slots_ == 0 ? 4 : slots_ * 2;
+    const std::size_t next = wanted < Capacity ? wanted : Capacity;
+    auto bigger = std::make_unique<std::string[]>(next);
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move(slot(i));
+    ring_ = std::move(bigger);
+    slots_ = next;
+    head_ = 0;
+  }
+
+  std::unique_ptr<std::string[]> ring_;
+  std::size_t slots_ = 0;  // allocated slots, at most Capacity
   std::size_t head_ = 0;
   std::size_t size_ = 0;
 };
@@ -3310,7 +3327,11 @@ class client_core final
   std::atomic<bool> connected_{false};
 
   // The callback side.
-  event_queue events_{Bounds::inbound_frames, inbound_bytes_of<Bounds>::value};
+  struct no_event_queue {  // inline_callbacks: nothing waits, nothing to allocate
+    no_event_queue(std::size_t, std::size_t) noexcept {}
+  };
+  std::conditional_t<inline_callbacks, no_event_queue, event_queue> events_{
+      Bounds::inbound_frames, inbound_bytes_of<Bounds>::value};
   bool events_closed_ = false;  // inline: the last event was handled
   dial_completion on_dialed_;
   std::vector<std::function<void()>> after_done_;  // async_close continuations, under mu_

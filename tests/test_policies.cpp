@@ -126,4 +126,20 @@ TEST_SUITE("policies") {
     q.pop(5);  // more than held: empties, no underflow
     CHECK(q.empty());
   }
+
+  TEST_CASE("the send queue grows its slots with use and keeps FIFO order across a wrap") {
+    wspulse::detail::send_queue<10> q;
+    for (int round = 0; round < 3; ++round) {  // wraps at 4 slots, grows to 8, then to 10
+      for (int i = 0; i < 3; ++i) q.push(std::to_string(round * 100 + i));
+      q.pop(2);
+    }
+    for (int i = 0; i < 7; ++i) q.push("tail" + std::to_string(i));
+    REQUIRE(q.size() == 10);
+    CHECK(q.full());
+    CHECK(q.at(0) == "200");
+    CHECK(q.at(1) == "201");
+    CHECK(q.at(2) == "202");
+    for (int i = 0; i < 7; ++i)
+      CHECK(q.at(3 + static_cast<std::size_t>(i)) == "tail" + std::to_string(i));
+  }
 }

@@ -243,7 +243,11 @@ class client_core final
   std::atomic<bool> connected_{false};
 
   // The callback side.
-  event_queue events_{Bounds::inbound_frames, inbound_bytes_of<Bounds>::value};
+  struct no_event_queue {  // inline_callbacks: nothing waits, nothing to allocate
+    no_event_queue(std::size_t, std::size_t) noexcept {}
+  };
+  std::conditional_t<inline_callbacks, no_event_queue, event_queue> events_{
+      Bounds::inbound_frames, inbound_bytes_of<Bounds>::value};
   bool events_closed_ = false;  // inline: the last event was handled
   dial_completion on_dialed_;
   std::vector<std::function<void()>> after_done_;  // async_close continuations, under mu_
