@@ -69,13 +69,13 @@ enum class wire_type : std::uint8_t { text = 1, binary = 2 };
 }  // namespace wspulse
 // #include "wspulse/error.hpp"
 // wspulse_client — error codes (category "wspulse"), the reason a transport or client ended,
-// and the exception thrown by the throwing form of dial.
+// and the exceptions thrown by the throwing form of dial and carried by a failed request.
 // SPDX-License-Identifier: MIT
 
 // #include "wspulse/config.hpp"
 
 #include <cstdint>
-#include <memory>  // std::shared_ptr: dial_error copies never throw
+#include <memory>  // std::shared_ptr: dial_error / request_error copies never throw
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -102,6 +102,9 @@ enum class errc {
   tls_unavailable,        ///< a wss:// URL on a build without WSPULSE_CLIENT_ENABLE_TLS
   // Beyond api.md's list (appended, so earlier values stay stable):
   tls_handshake_failed,  ///< certificate or TLS protocol failure (see reason::detail)
+  request_timeout,       ///< no answer to a request() within its timeout
+  too_many_requests,     ///< the bounded table of pending requests is full; nothing was sent
+  duplicate_request,     ///< a request with that id (or key) is already pending; nothing was sent
 };
 
 namespace detail {
@@ -126,6 +129,9 @@ class error_category_impl final : public std::error_category {
       case errc::invalid_url: return "invalid URL";
       case errc::tls_unavailable: return "TLS support not compiled in";
       case errc::tls_handshake_failed: return "TLS handshake failed";
+      case errc::request_timeout: return "request timed out";
+      case errc::too_many_requests: return "too many pending requests";
+      case errc::duplicate_request: return "a request with this id is already pending";
     }
     return "unknown wspulse error";
   }
@@ -172,19 +178,16 @@ struct reason {
   }
 };
 
-/// Thrown by the throwing form of dial(); carries the full reason.
-///
-/// `code()` is `why().code`; `what()` reads "wspulse: dial failed: " followed by
-/// `why().message()`, e.g. "wspulse: dial failed: server rejected the handshake (HTTP 401)".
+namespace detail {
+/// A std::system_error carrying a reason: what() is `prefix` followed by why().message().
 /// Copying never throws (the reason and the text are shared between copies).
-class dial_error : public std::system_error {
+class reason_error : public std::system_error {
  public:
-  explicit dial_error(reason why)
+  reason_error(const char* prefix, reason why)
       : std::system_error(why.code),
-        data_(std::make_shared<const data>(
-            data{"wspulse: dial failed: " + why.message(), std::move(why)})) {}
+        data_(std::make_shared<const data>(data{prefix + why.message(), std::move(why)})) {}
 
-  /// Why the dial failed.
+  /// Why it failed.
   const wspulse::reason& why() const noexcept { return data_->why; }
 
   // std::system_error's own text appends code().message(), which reason::message() already
@@ -197,6 +200,28 @@ class dial_error : public std::system_error {
     wspulse::reason why;
   };
   std::shared_ptr<const data> data_;
+};
+}  // namespace detail
+
+/// Thrown by the throwing form of dial(); carries the full reason.
+///
+/// `code()` is `why().code`; `what()` reads "wspulse: dial failed: " followed by
+/// `why().message()`, e.g. "wspulse: dial failed: server rejected the handshake (HTTP 401)".
+/// Copying never throws.
+class dial_error : public detail::reason_error {
+ public:
+  explicit dial_error(reason why) : reason_error("wspulse: dial failed: ", std::move(why)) {}
+};
+
+/// The exception of a failed request() future; carries the full reason.
+///
+/// `code()` is `why().code`: errc::request_timeout, the reason of the drop or disconnect that
+/// ended the request (e.g. errc::server_closed with its close code), errc::connection_closed,
+/// or why it could not be sent (errc::send_buffer_full, errc::too_many_requests, …). `what()`
+/// reads "wspulse: request failed: " followed by `why().message()`. Copying never throws.
+class request_error : public detail::reason_error {
+ public:
+  explicit request_error(reason why) : reason_error("wspulse: request failed: ", std::move(why)) {}
 };
 
 }  // namespace wspulse
@@ -1624,6 +1649,7 @@ inline constexpr std::size_t min_send_frames = 1;
 inline constexpr std::size_t max_send_frames = 4096;
 inline constexpr std::size_t max_message_bytes = std::size_t{64} << 20;
 inline constexpr std::size_t max_inbound_bytes = std::size_t{1} << 30;
+inline constexpr std::size_t max_pending_requests = 65536;
 }  // namespace limits
 
 namespace detail {
@@ -1736,9 +1762,12 @@ using no_heartbeat = basic_no_heartbeat<>;
 /// message limit (0 = none). InboundFrames and InboundBytes: received messages (count, and
 /// payload bytes) that may wait for a slow on_message; when either is reached the client stops
 /// reading (TCP back-pressure) until the handler has worked through half of them. One message
-/// larger than InboundBytes is still delivered: reading pauses after it.
+/// larger than InboundBytes is still delivered: reading pauses after it. PendingRequests:
+/// requests (request()) waiting for their answer at once; one more fails at once with
+/// errc::too_many_requests.
 template <std::size_t SendFrames = 256, std::size_t MaxMessageBytes = std::size_t{1} << 20,
-          std::size_t InboundFrames = 1024, std::size_t InboundBytes = std::size_t{16} << 20>
+          std::size_t InboundFrames = 1024, std::size_t InboundBytes = std::size_t{16} << 20,
+          std::size_t PendingRequests = 256>
 struct buffer_bounds {
   static_assert(SendFrames >= limits::min_send_frames && SendFrames <= limits::max_send_frames,
                 "wspulse: the send buffer must hold [1, 4096] frames");
@@ -1747,11 +1776,14 @@ struct buffer_bounds {
   static_assert(InboundFrames >= 1, "wspulse: at least one inbound frame must be able to wait");
   static_assert(InboundBytes >= 1 && InboundBytes <= limits::max_inbound_bytes,
                 "wspulse: the inbound byte bound must be in [1, 1 GiB]");
+  static_assert(PendingRequests >= 1 && PendingRequests <= limits::max_pending_requests,
+                "wspulse: the pending request bound must be in [1, 65536]");
 
   static constexpr std::size_t send_frames = SendFrames;
   static constexpr std::size_t max_message_bytes = MaxMessageBytes;
   static constexpr std::size_t inbound_frames = InboundFrames;
   static constexpr std::size_t inbound_bytes = InboundBytes;
+  static constexpr std::size_t pending_requests = PendingRequests;
 };
 
 namespace detail {
@@ -1761,6 +1793,13 @@ struct inbound_bytes_of : std::integral_constant<std::size_t, std::size_t{16} <<
 template <class Bounds>
 struct inbound_bytes_of<Bounds, std::void_t<decltype(Bounds::inbound_bytes)>>
     : std::integral_constant<std::size_t, Bounds::inbound_bytes> {};
+
+/// Bounds::pending_requests, or buffer_bounds' default for a Bounds type written before it.
+template <class Bounds, class = void>
+struct pending_requests_of : std::integral_constant<std::size_t, 256> {};
+template <class Bounds>
+struct pending_requests_of<Bounds, std::void_t<decltype(Bounds::pending_requests)>>
+    : std::integral_constant<std::size_t, Bounds::pending_requests> {};
 }  // namespace detail
 
 }  // namespace wspulse
@@ -1819,6 +1858,7 @@ class basic_options {
   using restore_handler = std::function<void()>;
   using close_code_predicate = std::function<bool(std::uint16_t code)>;
   using reconnect_hook = std::function<void(std::string& url, header_list& headers)>;
+  using answer_key_extractor = std::function<std::string(const frame&)>;
 
   basic_options& on_message(message_handler fn) {
     on_message_ = std::move(fn);
@@ -1965,6 +2005,16 @@ class basic_options {
     return *this;
   }
 
+  /// How request_keyed() recognises an answer: `fn` returns the correlation key an inbound
+  /// frame answers, or an empty string when the frame is no answer (an echo of a request, a
+  /// broadcast, …). Called on the callback thread, for every inbound frame while a keyed
+  /// request is pending. The hub drops `id`: its applications answer with the key inside the
+  /// payload. An exception from `fn` counts as an exception from on_message.
+  basic_options& answer_key(answer_key_extractor fn) {
+    answer_key_ = std::move(fn);
+    return *this;
+  }
+
   // Read access for the client (and for users who build options in one place).
   const message_handler& message_callback() const noexcept { return on_message_; }
   const reason_handler& drop_callback() const noexcept { return on_drop_; }
@@ -1990,6 +2040,7 @@ class basic_options {
   bool tls_verify() const noexcept { return tls_verify_; }
   const std::string& tls_client_cert_file() const noexcept { return tls_client_cert_file_; }
   const std::string& tls_client_key_file() const noexcept { return tls_client_key_file_; }
+  const answer_key_extractor& answer_key_callback() const noexcept { return answer_key_; }
 
  private:
   message_handler on_message_;
@@ -2016,6 +2067,7 @@ class basic_options {
   bool tls_verify_ = true;
   std::string tls_client_cert_file_;
   std::string tls_client_key_file_;
+  answer_key_extractor answer_key_;
 };
 
 }  // namespace wspulse
@@ -2877,6 +2929,7 @@ inline std::error_code normalize_url(std::string_view in, dial_url& out) {
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -2900,6 +2953,9 @@ class core_interface {
   virtual void close() = 0;
   virtual std::shared_future<void> done() const = 0;
   virtual bool connected() const noexcept = 0;
+  // request/ack hook (issue 9 §2): runs fn on the callback thread, in order with the other
+  // callbacks, once `delay` has passed; never once the client finished.
+  virtual void call_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
 };
 
 template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Endpoint>
@@ -2923,6 +2979,7 @@ class client_core final : public core_interface,
   void close() override;
   std::shared_future<void> done() const override { return done_; }
   bool connected() const noexcept override { return connected_.load(std::memory_order_acquire); }
+  void call_after(std::chrono::milliseconds delay, std::function<void()> fn) override;  // §2 hook
 
  private:
   using clock = std::chrono::steady_clock;
@@ -2930,11 +2987,13 @@ class client_core final : public core_interface,
   static constexpr bool secure = !std::is_same_v<Endpoint, plain_endpoint>;
 
   struct event {
-    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop, redial } what;
+    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop, redial, call } what;
     std::string data;           // message: the raw bytes; redial: the URL of the next dial
     reason why;                 // drop / disconnect
     std::uint64_t transport{};  // message: the transport it came from
     header_list headers{};      // redial: the headers of the next dial
+    // call: what call_after runs (request/ack hook, issue 9 §2)
+    std::function<void()> call{};
   };
 
   std::error_code admission() const;         // why send() would refuse now, under mu_
@@ -3223,6 +3282,19 @@ void WSPULSE_CORE::close() {
   if (first) asio::post(io_, [this] { begin_close(); });
   // Inside a callback: waiting would deadlock; the callback thread finishes on its own.
   if (std::this_thread::get_id() != cb_thread_id_) join_threads();
+}
+
+// request/ack hook (issue 9 §2): one timer per call, on the I/O thread; what it runs goes to the
+// callback thread like any event (post_event drops it after on_disconnect).
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::call_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  asio::post(io_, [this, delay, fn = std::move(fn)]() mutable {
+    if (finished_) return;
+    auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+    timer->async_wait([this, timer, fn = std::move(fn)](const std::error_code& ec) mutable {
+      if (!ec && !finished_) post_event({event::kind::call, {}, {}, 0, {}, std::move(fn)});
+    });
+  });
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -3794,6 +3866,7 @@ void WSPULSE_CORE::callback_loop() {
         case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); break;
         case event::kind::restore: invoke("on_transport_restore", opts_.restore_callback()); break;
         case event::kind::redial: run_reconnect_hook(e); break;
+        case event::kind::call: invoke("request timer", e.call); break;  // issue 9 §2 hook
         case event::kind::disconnect:
           invoke("on_disconnect", opts_.disconnect_callback(), e.why);
           return;
@@ -3905,6 +3978,296 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) 
 
 }  // namespace detail
 }  // namespace wspulse
+// #include "wspulse/detail/requests.hpp"
+// wspulse_client — the pending requests of request() / request_keyed(): a bounded,
+// thread-safe table that tells an answer from the request's own echo, fails requests on a
+// drop, a close or a timeout, and completes each exactly once.
+//
+// Threads: add(), withdraw() and unique_id() run on user threads; answer(), fail_all(),
+// close() and wake() on the client's callback thread (inside its callbacks). Completions run
+// on the callback thread, never under the table's lock.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/error.hpp"
+// #include "wspulse/frame.hpp"
+
+#include <algorithm>  // std::max
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace wspulse {
+namespace detail {
+
+class request_table {
+ public:
+  using clock = std::chrono::steady_clock;
+  /// Runs once: with the answer (failure empty), or with why the request failed.
+  using completion = std::function<void(const reason& failure, const frame& answer)>;
+  using key_extractor = std::function<std::string(const frame&)>;
+  /// The frame as the codec reads it back after writing it (what the server echoes), or the
+  /// codec's encode error.
+  using echo_reader = std::function<std::error_code(const frame& f, frame& as_read)>;
+
+  /// by_id: the answer carries the request's id. by_key: answer_key(answer) returns the key.
+  enum class match : std::uint8_t { by_id, by_key };
+
+  struct admission {
+    std::error_code refused;                ///< set: nothing was registered
+    std::optional<clock::time_point> wake;  ///< a timer must wake wake() at this time
+  };
+
+  request_table(std::size_t capacity, key_extractor answer_key, echo_reader read_back)
+      : capacity_(capacity), answer_key_(std::move(answer_key)), read_back_(std::move(read_back)) {
+    std::random_device entropy;
+    const std::uint64_t bits = (std::uint64_t{entropy()} << 32) ^ entropy();
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int shift = 60; shift >= 0; shift -= 4) id_prefix_ += hex[(bits >> shift) & 0xF];
+    id_prefix_ += '-';
+  }
+
+  /// An id no other client in the room is likely to use: the answer of another client's
+  /// request must never match one of ours.
+  std::string unique_id() { return id_prefix_ + std::to_string(++ids_); }
+
+  bool has_answer_key() const noexcept { return static_cast<bool>(answer_key_); }
+
+  /// What the server echoes of `f`; an encode error when `f` cannot be sent.
+  std::error_code echo_of(const frame& f, frame& echo) const {
+    if (!read_back_) {
+      echo = f;
+      return {};
+    }
+    return read_back_(f, echo);
+  }
+
+  /// Registers a request, before its frame is sent (an answer may come at once). `echo`
+  /// (by_id): the request as the server echoes it back; a frame equal to it is no answer.
+  admission add(match how, const std::string& key, frame echo, clock::duration timeout,
+                completion done) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return {errc::connection_closed, std::nullopt};
+    if (pending_.load(std::memory_order_relaxed) >= capacity_)
+      return {errc::too_many_requests, std::nullopt};
+    auto& table = how == match::by_id ? by_id_ : by_key_;
+    const clock::time_point deadline = clock::now() + timeout;
+    if (!table.emplace(key, entry{std::move(echo), deadline, std::move(done)}).second)
+      return {errc::duplicate_request, std::nullopt};
+    count(how, +1);
+    if (!wakes_.empty() && *wakes_.begin() <= deadline) return {{}, std::nullopt};
+    wakes_.insert(deadline);  // no earlier wake-up is scheduled: the caller schedules this one
+    return {{}, deadline};
+  }
+
+  /// Takes back a request whose frame could not be sent. False when it completed already
+  /// (the client finished meanwhile): its completion ran, or runs, with that reason.
+  bool withdraw(match how, const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& table = how == match::by_id ? by_id_ : by_key_;
+    if (table.erase(key) == 0) return false;
+    count(how, -1);
+    return true;
+  }
+
+  /// An inbound frame: completes the request it answers and returns true (the frame is
+  /// consumed), or returns false (an echo, a late answer, anything else: for on_message).
+  bool answer(const frame& f) {
+    if (pending_.load(std::memory_order_acquire) == 0) return false;
+    std::optional<entry> hit = take_by_id(f);
+    if (!hit && keyed_.load(std::memory_order_acquire) > 0 && answer_key_) {
+      const std::string key = answer_key_(f);  // user code: outside the lock
+      if (!key.empty()) hit = take(match::by_key, key);
+    }
+    if (!hit) return false;
+    hit->done(reason{}, f);
+    return true;
+  }
+
+  /// A drop: every pending request fails with its reason (its answer may be lost with the
+  /// transport; whether to retry is the application's choice).
+  void fail_all(const reason& why) { fail(take_all(false), why); }
+
+  /// The client finished: every pending request fails with the disconnect reason
+  /// (errc::connection_closed for a close()), and new ones are refused.
+  void close(const reason& why) {
+    fail(take_all(true), why ? why : reason(errc::connection_closed));
+  }
+
+  /// A timer scheduled for `scheduled` fired: requests past their deadline fail with
+  /// errc::request_timeout. Returns when the next wake-up must be scheduled, if one must.
+  std::optional<clock::time_point> wake(clock::time_point scheduled) {
+    std::vector<entry> expired;
+    std::optional<clock::time_point> next;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = wakes_.find(scheduled); it != wakes_.end()) wakes_.erase(it);
+      const clock::time_point now = std::max(clock::now(), scheduled);
+      std::optional<clock::time_point> earliest;
+      for (match how : {match::by_id, match::by_key}) {
+        auto& table = how == match::by_id ? by_id_ : by_key_;
+        for (auto it = table.begin(); it != table.end();) {
+          if (it->second.deadline <= now) {
+            expired.push_back(std::move(it->second));
+            it = table.erase(it);
+            count(how, -1);
+            continue;
+          }
+          if (!earliest || it->second.deadline < *earliest) earliest = it->second.deadline;
+          ++it;
+        }
+      }
+      if (earliest && !closed_ && (wakes_.empty() || *earliest < *wakes_.begin())) {
+        wakes_.insert(*earliest);
+        next = earliest;
+      }
+    }
+    fail(std::move(expired), reason(errc::request_timeout));
+    return next;
+  }
+
+  /// Requests waiting for their answer right now.
+  std::size_t pending() const noexcept { return pending_.load(std::memory_order_acquire); }
+
+ private:
+  struct entry {
+    frame echo;
+    clock::time_point deadline;
+    completion done;
+  };
+
+  // mu_ held.
+  void count(match how, int delta) {
+    pending_.fetch_add(static_cast<std::size_t>(delta), std::memory_order_release);
+    if (how == match::by_key) keyed_.fetch_add(static_cast<std::size_t>(delta));
+  }
+
+  std::optional<entry> take_by_id(const frame& f) {
+    if (f.id.empty()) return std::nullopt;
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = by_id_.find(f.id);
+    // The room echo of the request itself (the hub and the test server send every frame back
+    // to its sender too) carries the same id: it is not the answer.
+    if (it == by_id_.end() || it->second.echo == f) return std::nullopt;
+    entry hit = std::move(it->second);
+    by_id_.erase(it);
+    count(match::by_id, -1);
+    return hit;
+  }
+
+  std::optional<entry> take(match how, const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& table = how == match::by_id ? by_id_ : by_key_;
+    const auto it = table.find(key);
+    if (it == table.end()) return std::nullopt;
+    entry hit = std::move(it->second);
+    table.erase(it);
+    count(how, -1);
+    return hit;
+  }
+
+  std::vector<entry> take_all(bool closing) {
+    std::vector<entry> out;
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = closed_ || closing;
+    for (match how : {match::by_id, match::by_key}) {
+      auto& table = how == match::by_id ? by_id_ : by_key_;
+      for (auto& item : table) out.push_back(std::move(item.second));
+      for (std::size_t i = 0; i < table.size(); ++i) count(how, -1);
+      table.clear();
+    }
+    if (closing) wakes_.clear();
+    return out;
+  }
+
+  // Runs every completion, even when one throws; the first exception then goes on to the
+  // client, which treats it as it treats one from the callback that ran this.
+  static void fail(std::vector<entry> failed, const reason& why) {
+    std::exception_ptr first;
+    for (auto& e : failed) {
+      try {
+        e.done(why, frame{});
+      } catch (...) {
+        if (!first) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
+  }
+
+  const std::size_t capacity_;
+  const key_extractor answer_key_;
+  const echo_reader read_back_;
+  std::string id_prefix_;
+  std::atomic<std::uint64_t> ids_{0};
+
+  std::mutex mu_;
+  std::unordered_map<std::string, entry> by_id_;
+  std::unordered_map<std::string, entry> by_key_;
+  std::multiset<clock::time_point> wakes_;  // wake-ups scheduled and not yet run
+  bool closed_ = false;
+  std::atomic<std::size_t> pending_{0};  // by_id_ + by_key_, for the lock-free fast path
+  std::atomic<std::size_t> keyed_{0};    // by_key_
+};
+
+/// Creates the request table of a client about to be dialled with `opts`, and routes the
+/// client's inbound frames, drops and disconnect through it first (the answer of a request
+/// never reaches on_message; failed requests complete before the user's callback runs).
+template <class Bounds, class Options>
+std::shared_ptr<request_table> attach_request_table(Options& opts) {
+  request_table::echo_reader read_back;
+  using codec_type = std::decay_t<decltype(opts.codec())>;
+  if constexpr (std::is_copy_constructible_v<codec_type>) {
+    read_back = [codec = opts.codec()](const frame& f, frame& as_read) {
+      std::string wire;
+      std::error_code ec;
+      codec.encode(f, wire, ec);
+      if (!ec) codec.decode(wire, as_read, ec);
+      return ec;
+    };
+  }
+  auto table = std::make_shared<request_table>(pending_requests_of<Bounds>::value,
+                                               opts.answer_key_callback(), std::move(read_back));
+  opts.on_message([table, user = opts.message_callback()](const frame& f) {
+    if (!table->answer(f) && user) user(f);
+  });
+  // A request handler that throws does not keep the user's callback from running.
+  opts.on_transport_drop([table, user = opts.drop_callback()](const reason& why) {
+    std::exception_ptr failed;
+    try {
+      table->fail_all(why);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (user) user(why);
+    if (failed) std::rethrow_exception(failed);
+  });
+  opts.on_disconnect([table, user = opts.disconnect_callback()](const reason& why) {
+    std::exception_ptr failed;
+    try {
+      table->close(why);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (user) user(why);
+    if (failed) std::rethrow_exception(failed);
+  });
+  return table;
+}
+
+}  // namespace detail
+}  // namespace wspulse
 // #include "wspulse/error.hpp"
 // #include "wspulse/frame.hpp"
 // #include "wspulse/logger.hpp"
@@ -3912,6 +4275,7 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, const Args&... args) 
 // #include "wspulse/policies.hpp"
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string_view>
@@ -3955,6 +4319,27 @@ class basic_client {
   /// (if a transport was open) and on_disconnect, and, unless called from a callback, returns
   /// once every internal thread has finished. Idempotent.
   void close();
+  // ---- request / acknowledge (issue 9 §2; bodies in impl/request.hpp) ----
+  /// Runs once on the callback thread: with the answer (`failure` empty) or why it failed.
+  using request_handler = std::function<void(const reason& failure, const frame& answer)>;
+  /// Sends `f` and returns a future of its answer: the first inbound frame with the same `id`
+  /// that is not the room's echo of `f` itself (a frame equal to `f` as the codec reads it
+  /// back). An empty id gets a unique one. The future fails with a request_error: code
+  /// errc::request_timeout after `timeout` ((0, 10 min]), the drop's reason when the transport
+  /// drops first, the disconnect reason (errc::connection_closed after close()), or why it
+  /// could not be sent (send()'s errors, errc::too_many_requests, errc::duplicate_request).
+  /// The answer does not reach on_message; the echo, and an answer after the request ended, do.
+  std::future<frame> request(frame f, std::chrono::milliseconds timeout);
+  /// As request(f, timeout), completed by `on_done`. Returns an error (and never calls
+  /// `on_done`) when the request could not be sent; {} when `on_done` will run exactly once.
+  std::error_code request(frame f, std::chrono::milliseconds timeout, request_handler on_done);
+  /// As request(), matched by `key` instead of the id: the answer is the first inbound frame
+  /// for which options::answer_key returns `key` (the hub drops `id`: its applications put
+  /// the key in the payload). `f` is sent as it is. Without answer_key: std::errc::invalid_argument.
+  std::future<frame> request_keyed(std::string key, frame f, std::chrono::milliseconds timeout);
+  std::error_code request_keyed(std::string key, frame f, std::chrono::milliseconds timeout,
+                                request_handler on_done);
+
   /// Ready once the client is permanently finished (on_disconnect has returned).
   std::shared_future<void> done() const;
   /// A transport is open right now.
@@ -3964,15 +4349,21 @@ class basic_client {
  private:
   template <class Endpoint>
   using core_type = detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>;
-  explicit basic_client(std::shared_ptr<detail::core_interface> core) noexcept
-      : core_(std::move(core)) {}
+  explicit basic_client(std::shared_ptr<detail::core_interface> core,
+                        std::shared_ptr<detail::request_table> requests = nullptr) noexcept
+      : core_(std::move(core)), requests_(std::move(requests)) {}
   static std::shared_ptr<detail::core_interface> connect(std::string_view url, options&& opts,
                                                          reason& why);
   template <class Endpoint>
   static std::shared_ptr<detail::core_interface> start(detail::dial_url&& target, options&& opts,
                                                        reason& why);
 
+  std::error_code start_request(detail::request_table::match how, std::string key, frame f,
+                                std::chrono::milliseconds timeout,
+                                detail::request_table::completion done);  // issue 9 §2
+
   std::shared_ptr<detail::core_interface> core_;
+  std::shared_ptr<detail::request_table> requests_;  // request/ack (issue 9 §2)
 };
 
 /// The client with every default policy.
@@ -4006,6 +4397,7 @@ basic_client<C, L, B, H, X>& basic_client<C, L, B, H, X>::operator=(basic_client
   if (this != &other) {
     close();
     core_ = std::move(other.core_);
+    requests_ = std::move(other.requests_);  // request/ack (issue 9 §2)
   }
   return *this;
 }
@@ -4047,9 +4439,10 @@ auto basic_client<C, L, B, H, X>::start(detail::dial_url&& target, options&& opt
 template <class C, class L, class B, class H, class X>
 basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts) {
   reason why;
+  auto requests = detail::attach_request_table<X>(opts);  // request/ack (issue 9 §2)
   auto core = connect(url, std::move(opts), why);
   if (!core) throw dial_error(std::move(why));
-  return basic_client(std::move(core));
+  return basic_client(std::move(core), std::move(requests));
 }
 
 template <class C, class L, class B, class H, class X>
@@ -4057,7 +4450,9 @@ basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view u
                                                               reason& why) noexcept {
   try {
     why = reason{};
-    return basic_client(connect(url, std::move(opts), why));
+    auto requests = detail::attach_request_table<X>(opts);  // request/ack (issue 9 §2)
+    auto core = connect(url, std::move(opts), why);
+    return core ? basic_client(std::move(core), std::move(requests)) : basic_client();
   } catch (const std::bad_alloc&) {
     why = reason(std::make_error_code(std::errc::not_enough_memory));
   } catch (const std::system_error& ex) {
@@ -4091,6 +4486,119 @@ std::shared_future<void> basic_client<C, L, B, H, X>::done() const {
   std::promise<void> ready;
   ready.set_value();
   return ready.get_future().share();
+}
+
+}  // namespace wspulse
+// #include "wspulse/impl/request.hpp"
+// wspulse_client — bodies of basic_client's request / acknowledge (issue 9 §2); the table of
+// pending requests is detail/requests.hpp.
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>  // std::max
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <system_error>
+#include <utility>
+
+namespace wspulse {
+namespace detail {
+
+inline constexpr std::chrono::milliseconds max_request_timeout{10 * 60 * 1000};
+
+// The timers of a table: one wake-up at a time is enough (the table says when the next is
+// due). Weak references: a timer never keeps a finished client or its table alive.
+inline void schedule_request_wake(const std::weak_ptr<core_interface>& core,
+                                  const std::weak_ptr<request_table>& table,
+                                  request_table::clock::time_point at) {
+  const auto shared = core.lock();
+  if (!shared) return;
+  const auto delay = std::chrono::ceil<std::chrono::milliseconds>(
+      at - request_table::clock::now());  // never early: the deadline must have passed
+  shared->call_after(std::max(delay, std::chrono::milliseconds(0)), [core, table, at] {
+    const auto live = table.lock();
+    if (!live) return;
+    if (auto next = live->wake(at)) schedule_request_wake(core, table, *next);
+  });
+}
+
+inline request_table::completion future_completion(std::shared_ptr<std::promise<frame>> promise) {
+  return [promise = std::move(promise)](const reason& failure, const frame& answer) {
+    if (failure) {
+      promise->set_exception(std::make_exception_ptr(request_error(failure)));
+    } else {
+      promise->set_value(answer);
+    }
+  };
+}
+
+}  // namespace detail
+
+template <class C, class L, class B, class H, class X>
+std::error_code basic_client<C, L, B, H, X>::start_request(detail::request_table::match how,
+                                                           std::string key, frame f,
+                                                           std::chrono::milliseconds timeout,
+                                                           detail::request_table::completion done) {
+  using match = detail::request_table::match;
+  if (!core_ || !requests_) return errc::connection_closed;
+  if (timeout.count() <= 0 || timeout > detail::max_request_timeout)
+    return std::make_error_code(std::errc::invalid_argument);
+  frame echo;
+  if (how == match::by_id) {
+    if (f.id.empty()) f.id = requests_->unique_id();
+    key = f.id;
+    if (std::error_code ec = requests_->echo_of(f, echo)) return ec;  // it could not be sent
+  } else if (key.empty() || !requests_->has_answer_key()) {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  auto admitted = requests_->add(how, key, std::move(echo), timeout, std::move(done));
+  if (admitted.refused) return admitted.refused;
+  // Before the send: a wake-up that finds its request gone does nothing.
+  if (admitted.wake) detail::schedule_request_wake(core_, requests_, *admitted.wake);
+  if (std::error_code ec = core_->send(f, std::chrono::milliseconds(0))) {
+    if (requests_->withdraw(how, key)) return ec;
+    // The client finished meanwhile: the request already failed with that reason.
+  }
+  return {};
+}
+
+template <class C, class L, class B, class H, class X>
+std::future<frame> basic_client<C, L, B, H, X>::request(frame f,
+                                                        std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<frame>>();
+  std::future<frame> answer = promise->get_future();
+  if (std::error_code ec = start_request(detail::request_table::match::by_id, std::string(),
+                                         std::move(f), timeout, detail::future_completion(promise)))
+    promise->set_exception(std::make_exception_ptr(request_error(reason(ec))));
+  return answer;
+}
+
+template <class C, class L, class B, class H, class X>
+std::error_code basic_client<C, L, B, H, X>::request(frame f, std::chrono::milliseconds timeout,
+                                                     request_handler on_done) {
+  if (!on_done) return std::make_error_code(std::errc::invalid_argument);
+  return start_request(detail::request_table::match::by_id, std::string(), std::move(f), timeout,
+                       std::move(on_done));
+}
+
+template <class C, class L, class B, class H, class X>
+std::future<frame> basic_client<C, L, B, H, X>::request_keyed(std::string key, frame f,
+                                                              std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<frame>>();
+  std::future<frame> answer = promise->get_future();
+  if (std::error_code ec = start_request(detail::request_table::match::by_key, std::move(key),
+                                         std::move(f), timeout, detail::future_completion(promise)))
+    promise->set_exception(std::make_exception_ptr(request_error(reason(ec))));
+  return answer;
+}
+
+template <class C, class L, class B, class H, class X>
+std::error_code basic_client<C, L, B, H, X>::request_keyed(std::string key, frame f,
+                                                           std::chrono::milliseconds timeout,
+                                                           request_handler on_done) {
+  if (!on_done) return std::make_error_code(std::errc::invalid_argument);
+  return start_request(detail::request_table::match::by_key, std::move(key), std::move(f), timeout,
+                       std::move(on_done));
 }
 
 }  // namespace wspulse

@@ -4,6 +4,7 @@
 
 #include "codec.hpp"
 #include "detail/client_core.hpp"
+#include "detail/requests.hpp"  // request/ack (issue 9 §2)
 #include "error.hpp"
 #include "frame.hpp"
 #include "logger.hpp"
@@ -11,6 +12,7 @@
 #include "policies.hpp"
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string_view>
@@ -54,6 +56,27 @@ class basic_client {
   /// (if a transport was open) and on_disconnect, and, unless called from a callback, returns
   /// once every internal thread has finished. Idempotent.
   void close();
+  // ---- request / acknowledge (issue 9 §2; bodies in impl/request.hpp) ----
+  /// Runs once on the callback thread: with the answer (`failure` empty) or why it failed.
+  using request_handler = std::function<void(const reason& failure, const frame& answer)>;
+  /// Sends `f` and returns a future of its answer: the first inbound frame with the same `id`
+  /// that is not the room's echo of `f` itself (a frame equal to `f` as the codec reads it
+  /// back). An empty id gets a unique one. The future fails with a request_error: code
+  /// errc::request_timeout after `timeout` ((0, 10 min]), the drop's reason when the transport
+  /// drops first, the disconnect reason (errc::connection_closed after close()), or why it
+  /// could not be sent (send()'s errors, errc::too_many_requests, errc::duplicate_request).
+  /// The answer does not reach on_message; the echo, and an answer after the request ended, do.
+  std::future<frame> request(frame f, std::chrono::milliseconds timeout);
+  /// As request(f, timeout), completed by `on_done`. Returns an error (and never calls
+  /// `on_done`) when the request could not be sent; {} when `on_done` will run exactly once.
+  std::error_code request(frame f, std::chrono::milliseconds timeout, request_handler on_done);
+  /// As request(), matched by `key` instead of the id: the answer is the first inbound frame
+  /// for which options::answer_key returns `key` (the hub drops `id`: its applications put
+  /// the key in the payload). `f` is sent as it is. Without answer_key: std::errc::invalid_argument.
+  std::future<frame> request_keyed(std::string key, frame f, std::chrono::milliseconds timeout);
+  std::error_code request_keyed(std::string key, frame f, std::chrono::milliseconds timeout,
+                                request_handler on_done);
+
   /// Ready once the client is permanently finished (on_disconnect has returned).
   std::shared_future<void> done() const;
   /// A transport is open right now.
@@ -63,15 +86,21 @@ class basic_client {
  private:
   template <class Endpoint>
   using core_type = detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Endpoint>;
-  explicit basic_client(std::shared_ptr<detail::core_interface> core) noexcept
-      : core_(std::move(core)) {}
+  explicit basic_client(std::shared_ptr<detail::core_interface> core,
+                        std::shared_ptr<detail::request_table> requests = nullptr) noexcept
+      : core_(std::move(core)), requests_(std::move(requests)) {}
   static std::shared_ptr<detail::core_interface> connect(std::string_view url, options&& opts,
                                                          reason& why);
   template <class Endpoint>
   static std::shared_ptr<detail::core_interface> start(detail::dial_url&& target, options&& opts,
                                                        reason& why);
 
+  std::error_code start_request(detail::request_table::match how, std::string key, frame f,
+                                std::chrono::milliseconds timeout,
+                                detail::request_table::completion done);  // issue 9 §2
+
   std::shared_ptr<detail::core_interface> core_;
+  std::shared_ptr<detail::request_table> requests_;  // request/ack (issue 9 §2)
 };
 
 /// The client with every default policy.
@@ -91,3 +120,4 @@ inline client dial(std::string_view url, options opts, reason& why) noexcept {
 }  // namespace wspulse
 
 #include "impl/client.hpp"
+#include "impl/request.hpp"  // request/ack (issue 9 §2)

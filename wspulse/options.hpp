@@ -53,6 +53,7 @@ class basic_options {
   using restore_handler = std::function<void()>;
   using close_code_predicate = std::function<bool(std::uint16_t code)>;
   using reconnect_hook = std::function<void(std::string& url, header_list& headers)>;
+  using answer_key_extractor = std::function<std::string(const frame&)>;
 
   basic_options& on_message(message_handler fn) {
     on_message_ = std::move(fn);
@@ -199,6 +200,16 @@ class basic_options {
     return *this;
   }
 
+  /// How request_keyed() recognises an answer: `fn` returns the correlation key an inbound
+  /// frame answers, or an empty string when the frame is no answer (an echo of a request, a
+  /// broadcast, …). Called on the callback thread, for every inbound frame while a keyed
+  /// request is pending. The hub drops `id`: its applications answer with the key inside the
+  /// payload. An exception from `fn` counts as an exception from on_message.
+  basic_options& answer_key(answer_key_extractor fn) {
+    answer_key_ = std::move(fn);
+    return *this;
+  }
+
   // Read access for the client (and for users who build options in one place).
   const message_handler& message_callback() const noexcept { return on_message_; }
   const reason_handler& drop_callback() const noexcept { return on_drop_; }
@@ -224,6 +235,7 @@ class basic_options {
   bool tls_verify() const noexcept { return tls_verify_; }
   const std::string& tls_client_cert_file() const noexcept { return tls_client_cert_file_; }
   const std::string& tls_client_key_file() const noexcept { return tls_client_key_file_; }
+  const answer_key_extractor& answer_key_callback() const noexcept { return answer_key_; }
 
  private:
   message_handler on_message_;
@@ -250,6 +262,7 @@ class basic_options {
   bool tls_verify_ = true;
   std::string tls_client_cert_file_;
   std::string tls_client_key_file_;
+  answer_key_extractor answer_key_;
 };
 
 }  // namespace wspulse

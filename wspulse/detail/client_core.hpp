@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -60,6 +61,9 @@ class core_interface {
   virtual void close() = 0;
   virtual std::shared_future<void> done() const = 0;
   virtual bool connected() const noexcept = 0;
+  // request/ack hook (issue 9 §2): runs fn on the callback thread, in order with the other
+  // callbacks, once `delay` has passed; never once the client finished.
+  virtual void call_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
 };
 
 template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Endpoint>
@@ -83,6 +87,7 @@ class client_core final : public core_interface,
   void close() override;
   std::shared_future<void> done() const override { return done_; }
   bool connected() const noexcept override { return connected_.load(std::memory_order_acquire); }
+  void call_after(std::chrono::milliseconds delay, std::function<void()> fn) override;  // §2 hook
 
  private:
   using clock = std::chrono::steady_clock;
@@ -90,11 +95,13 @@ class client_core final : public core_interface,
   static constexpr bool secure = !std::is_same_v<Endpoint, plain_endpoint>;
 
   struct event {
-    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop, redial } what;
+    enum class kind : std::uint8_t { message, drop, restore, disconnect, stop, redial, call } what;
     std::string data;           // message: the raw bytes; redial: the URL of the next dial
     reason why;                 // drop / disconnect
     std::uint64_t transport{};  // message: the transport it came from
     header_list headers{};      // redial: the headers of the next dial
+    // call: what call_after runs (request/ack hook, issue 9 §2)
+    std::function<void()> call{};
   };
 
   std::error_code admission() const;         // why send() would refuse now, under mu_

@@ -13,6 +13,7 @@ basic_client<C, L, B, H, X>& basic_client<C, L, B, H, X>::operator=(basic_client
   if (this != &other) {
     close();
     core_ = std::move(other.core_);
+    requests_ = std::move(other.requests_);  // request/ack (issue 9 §2)
   }
   return *this;
 }
@@ -54,9 +55,10 @@ auto basic_client<C, L, B, H, X>::start(detail::dial_url&& target, options&& opt
 template <class C, class L, class B, class H, class X>
 basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view url, options opts) {
   reason why;
+  auto requests = detail::attach_request_table<X>(opts);  // request/ack (issue 9 §2)
   auto core = connect(url, std::move(opts), why);
   if (!core) throw dial_error(std::move(why));
-  return basic_client(std::move(core));
+  return basic_client(std::move(core), std::move(requests));
 }
 
 template <class C, class L, class B, class H, class X>
@@ -64,7 +66,9 @@ basic_client<C, L, B, H, X> basic_client<C, L, B, H, X>::dial(std::string_view u
                                                               reason& why) noexcept {
   try {
     why = reason{};
-    return basic_client(connect(url, std::move(opts), why));
+    auto requests = detail::attach_request_table<X>(opts);  // request/ack (issue 9 §2)
+    auto core = connect(url, std::move(opts), why);
+    return core ? basic_client(std::move(core), std::move(requests)) : basic_client();
   } catch (const std::bad_alloc&) {
     why = reason(std::make_error_code(std::errc::not_enough_memory));
   } catch (const std::system_error& ex) {

@@ -147,6 +147,19 @@ void WSPULSE_CORE::close() {
   if (std::this_thread::get_id() != cb_thread_id_) join_threads();
 }
 
+// request/ack hook (issue 9 §2): one timer per call, on the I/O thread; what it runs goes to the
+// callback thread like any event (post_event drops it after on_disconnect).
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::call_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  asio::post(io_, [this, delay, fn = std::move(fn)]() mutable {
+    if (finished_) return;
+    auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+    timer->async_wait([this, timer, fn = std::move(fn)](const std::error_code& ec) mutable {
+      if (!ec && !finished_) post_event({event::kind::call, {}, {}, 0, {}, std::move(fn)});
+    });
+  });
+}
+
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::join_threads() {
   std::lock_guard<std::mutex> lock(join_mu_);
@@ -716,6 +729,7 @@ void WSPULSE_CORE::callback_loop() {
         case event::kind::drop: invoke("on_transport_drop", opts_.drop_callback(), e.why); break;
         case event::kind::restore: invoke("on_transport_restore", opts_.restore_callback()); break;
         case event::kind::redial: run_reconnect_hook(e); break;
+        case event::kind::call: invoke("request timer", e.call); break;  // issue 9 §2 hook
         case event::kind::disconnect:
           invoke("on_disconnect", opts_.disconnect_callback(), e.why);
           return;
