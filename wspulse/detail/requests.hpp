@@ -117,8 +117,11 @@ class request_table {
   }
 
   /// A drop: every pending request fails with its reason (its answer may be lost with the
-  /// transport; whether to retry is the application's choice).
-  void fail_all(const reason& why) { fail(take_all(false), why); }
+  /// transport; whether to retry is the application's choice). The drop of a close() has no
+  /// error: errc::connection_closed then, as for the disconnect that follows.
+  void fail_all(const reason& why) {
+    fail(take_all(false), why ? why : reason(errc::connection_closed));
+  }
 
   /// The client finished: every pending request fails with the disconnect reason
   /// (errc::connection_closed for a close()), and new ones are refused.
