@@ -1812,6 +1812,120 @@ struct pending_requests_of<Bounds, std::void_t<decltype(Bounds::pending_requests
 // #include "wspulse/error.hpp"
 // #include "wspulse/frame.hpp"
 // #include "wspulse/policies.hpp"
+// #include "wspulse/detail/proxy_url.hpp"
+// wspulse_client — the HTTP CONNECT proxy of options::proxy(): its URL, checked when it is set,
+// and its Basic credentials, kept only as the encoded Proxy-Authorization value.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+
+#include <websocketpp/base64/base64.hpp>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace wspulse {
+namespace detail {
+
+/// Where and how to open the tunnel. Empty host: no proxy.
+struct proxy_settings {
+  std::string host;           ///< name or IP literal (an IPv6 literal without its brackets)
+  std::string port;           ///< decimal, "80" when the URL names none
+  std::string authorization;  ///< "Basic …" (Proxy-Authorization), empty without credentials
+  std::string display;        ///< "http://host:port": safe to log and to put in a reason
+
+  explicit operator bool() const noexcept { return !host.empty(); }
+};
+
+[[noreturn]] inline void invalid_proxy(const char* rule) {
+  throw std::invalid_argument(std::string("wspulse: proxy: ") + rule);
+}
+
+inline bool is_host_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '_';
+}
+
+inline bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+/// `http://host[:port][/]` → proxy_settings. The error messages never echo the URL (it may
+/// hold credentials).
+inline proxy_settings parse_proxy_url(std::string_view url) {
+  constexpr std::string_view scheme = "http://";
+  if (url.size() < scheme.size() || !equals_ignoring_case(url.substr(0, scheme.size()), scheme))
+    invalid_proxy("the URL must start with http:// (an HTTP CONNECT proxy)");
+  std::string_view rest = url.substr(scheme.size());
+  const std::size_t end = rest.find_first_of("/?#");
+  const std::string_view tail =
+      end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  std::string_view authority = rest.substr(0, end);
+  if (!tail.empty() && tail != "/")
+    invalid_proxy("the URL must not have a path, query or fragment");
+  if (authority.find('@') != std::string_view::npos)
+    invalid_proxy("credentials go in proxy(url, user, password), not in the URL");
+
+  proxy_settings out;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {  // [IPv6 literal]
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos || close == 1) invalid_proxy("malformed IPv6 host");
+    out.host = std::string(authority.substr(1, close - 1));
+    for (char c : out.host)
+      if (!(is_host_char(c) || c == ':' || c == '%')) invalid_proxy("malformed IPv6 host");
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') invalid_proxy("malformed host");
+    port = after.empty() ? std::string_view() : after.substr(1);
+    if (!after.empty() && port.empty()) invalid_proxy("the port must be in [1, 65535]");
+  } else {
+    const std::size_t colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      if (port.empty()) invalid_proxy("the port must be in [1, 65535]");
+    }
+    for (char c : out.host)
+      if (!is_host_char(c)) invalid_proxy("the host must be a DNS name or an IP literal");
+  }
+  if (out.host.empty()) invalid_proxy("the URL needs a host");
+  unsigned long number = 80;
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)
+      invalid_proxy("the port must be in [1, 65535]");
+    number = std::stoul(std::string(port));
+    if (number == 0 || number > 65535) invalid_proxy("the port must be in [1, 65535]");
+  }
+  out.port = std::to_string(number);
+  const bool v6 = out.host.find(':') != std::string::npos;
+  out.display = "http://" + (v6 ? "[" + out.host + "]" : out.host) + ":" + out.port;
+  return out;
+}
+
+/// Basic credentials (RFC 7617): the user may not hold ':'; neither may hold CR, LF or NUL.
+inline void set_proxy_credentials(proxy_settings& proxy, std::string_view user,
+                                  std::string_view password) {
+  if (user.empty()) invalid_proxy("the user name must not be empty");
+  if (user.find(':') != std::string_view::npos) invalid_proxy("the user name must not hold ':'");
+  for (std::string_view part : {user, password})
+    for (char c : part)
+      if (c == '\r' || c == '\n' || c == '\0')
+        invalid_proxy("credentials must not contain CR, LF or NUL");
+  std::string plain;
+  plain.reserve(user.size() + 1 + password.size());
+  plain.append(user).append(1, ':').append(password);
+  proxy.authorization = "Basic " + websocketpp::base64_encode(plain);
+}
+
+}  // namespace detail
+}  // namespace wspulse
 
 #include <chrono>
 #include <cstdint>
@@ -2015,6 +2129,26 @@ class basic_options {
     return *this;
   }
 
+  /// Dials through an HTTP CONNECT proxy, `http://host[:port]` (port 80 by default), for ws://
+  /// and wss:// alike (TLS runs end to end inside the tunnel). A refusal is
+  /// errc::handshake_rejected with the proxy's http_status and a detail naming the proxy.
+  /// @throws std::invalid_argument for another scheme, a missing host, a bad port, a path,
+  /// or credentials in the URL (pass them to proxy(url, user, password))
+  basic_options& proxy(std::string_view url) {
+    proxy_ = detail::parse_proxy_url(url);
+    return *this;
+  }
+  /// As proxy(url), authenticating with Basic credentials (Proxy-Authorization). The
+  /// credentials are never logged.
+  /// @throws std::invalid_argument as proxy(url); also when user is empty or holds ':', or
+  /// either holds CR, LF or NUL
+  basic_options& proxy(std::string_view url, std::string_view user, std::string_view password) {
+    detail::proxy_settings proxy = detail::parse_proxy_url(url);
+    detail::set_proxy_credentials(proxy, user, password);  // throws before anything is set
+    proxy_ = std::move(proxy);
+    return *this;
+  }
+
   // Read access for the client (and for users who build options in one place).
   const message_handler& message_callback() const noexcept { return on_message_; }
   const reason_handler& drop_callback() const noexcept { return on_drop_; }
@@ -2041,6 +2175,8 @@ class basic_options {
   const std::string& tls_client_cert_file() const noexcept { return tls_client_cert_file_; }
   const std::string& tls_client_key_file() const noexcept { return tls_client_key_file_; }
   const answer_key_extractor& answer_key_callback() const noexcept { return answer_key_; }
+  /// The proxy to dial through; empty (operator bool false) when none.
+  const detail::proxy_settings& proxy_settings() const noexcept { return proxy_; }
 
  private:
   message_handler on_message_;
@@ -2068,6 +2204,7 @@ class basic_options {
   std::string tls_client_cert_file_;
   std::string tls_client_key_file_;
   answer_key_extractor answer_key_;
+  detail::proxy_settings proxy_;
 };
 
 }  // namespace wspulse
@@ -2188,6 +2325,7 @@ std::thread start_thread(Fn&& fn) {
 // gives write deadlines, "this frame reached the OS", and liveness, without polling.
 // SPDX-License-Identifier: MIT
 
+// #include "wspulse/error.hpp"
 // #include "wspulse/detail/asio_check.hpp"
 // wspulse_client — checks on the Asio that websocketpp will be built with. Included before any
 // Asio or websocketpp header, so a wrong setup stops with a message that names the fix.
@@ -2234,6 +2372,7 @@ std::thread start_thread(Fn&& fn) {
     "wspulse_client: do not define ASIO_NO_DEPRECATED; websocketpp 0.8.x needs Asio's deprecated io_service API."
 #endif
 // clang-format on
+// #include "wspulse/detail/proxy_url.hpp"
 // #include "wspulse/detail/start_thread.hpp"
 
 #include <websocketpp/client.hpp>
@@ -2247,6 +2386,9 @@ std::thread start_thread(Fn&& fn) {
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/write.hpp>
 
 #include <netdb.h>  // getaddrinfo
 
@@ -2330,6 +2472,42 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
     transport_ = transport;
   }
 
+  // ---- HTTP CONNECT proxy (issue 9 §4) ----
+  /// Dial through this proxy (the endpoint connects TCP to it and opens the tunnel).
+  void set_tunnel(const proxy_settings& proxy) { tunnel_ = proxy; }
+  const proxy_settings* tunnel() const noexcept { return tunnel_ ? &*tunnel_ : nullptr; }
+  /// Why the tunnel could not be opened (the reason of the failed dial); empty when it was.
+  const std::optional<reason>& tunnel_refusal() const noexcept { return tunnel_refusal_; }
+
+  /// Records why the tunnel failed and returns the error to end the dial with.
+  std::error_code tunnel_failed(std::string what, std::error_code ec, int status = 0) {
+    reason why(status != 0 ? errc::handshake_rejected : errc::connection_lost);
+    why.http_status = status;
+    why.detail = "proxy " + tunnel_->display + ": " + what;
+    tunnel_refusal_ = std::move(why);
+    return ec;
+  }
+
+  /// Writes CONNECT authority, reads the proxy's answer (bounded), then calls done: {} once the
+  /// tunnel is open (2xx), an error otherwise (see tunnel_refusal()).
+  void open_tunnel(const std::string& authority, websocketpp::transport::connect_handler done) {
+    tunnel_io_ = std::make_shared<tunnel_io>();
+    tunnel_io_->request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+    if (!tunnel_->authorization.empty())
+      tunnel_io_->request += "Proxy-Authorization: " + tunnel_->authorization + "\r\n";
+    tunnel_io_->request += "\r\n";
+    asio::async_write(
+        this->get_next_layer(), asio::buffer(tunnel_io_->request),
+        [this, self = this->get_shared(), done](const std::error_code& ec, std::size_t) {
+          if (ec) return done(tunnel_failed("cannot send CONNECT: " + ec.message(), ec));
+          asio::async_read_until(
+              this->get_next_layer(), tunnel_io_->reply, "\r\n\r\n",
+              [this, self, done](const std::error_code& read_ec, std::size_t header_bytes) {
+                done(tunnel_answered(read_ec, header_bytes));
+              });
+        });
+  }
+
   /// How answer_ping() writes a pong (the websocketpp connection derived from this one).
   void set_pong_sender(std::function<void(const std::string&)> send) {
     send_pong_ = std::move(send);
@@ -2395,6 +2573,37 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   }
 
  private:
+  struct tunnel_io {
+    std::string request;
+    asio::streambuf reply{16 * 1024};  // a proxy's answer header larger than this is refused
+  };
+
+  std::error_code tunnel_answered(const std::error_code& ec, std::size_t header_bytes) {
+    const auto failed = websocketpp::transport::asio::error::make_error_code(
+        websocketpp::transport::asio::error::proxy_failed);
+    if (ec == asio::error::operation_aborted) return ec;  // abandoned (handshake_timeout)
+    if (ec == asio::error::not_found) return tunnel_failed("answer header too large", failed);
+    if (ec) return tunnel_failed("no answer to CONNECT: " + ec.message(), ec);
+    const char* data = static_cast<const char*>(tunnel_io_->reply.data().data());
+    const std::string head(data, header_bytes);
+    const bool extra = tunnel_io_->reply.size() > header_bytes;
+    tunnel_io_.reset();
+    // "HTTP/1.x SSS text"
+    const std::string line = head.substr(0, head.find("\r\n"));
+    const std::size_t sp = line.find(' ');
+    int status = 0;
+    if (line.compare(0, 7, "HTTP/1.") == 0 && sp != std::string::npos && sp + 4 <= line.size() &&
+        (sp + 4 == line.size() || line[sp + 4] == ' ')) {
+      for (std::size_t i = sp + 1; i < sp + 4; ++i)
+        status = line[i] >= '0' && line[i] <= '9' ? status * 10 + (line[i] - '0') : -1000;
+    }
+    if (status < 100) return tunnel_failed("malformed answer to CONNECT", failed);
+    if (status / 100 != 2)
+      return tunnel_failed("refused the tunnel: " + line.substr(sp + 1), failed, status);
+    if (extra) return tunnel_failed("sent data before the tunnel opened", failed);
+    return {};
+  }
+
   void pong_written() {
     pong_outstanding_ = false;
     if (!ping_unanswered_) return;
@@ -2427,6 +2636,9 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   bool pong_outstanding_ = false;
   bool ping_unanswered_ = false;
   std::string latest_ping_;
+  std::optional<proxy_settings> tunnel_;
+  std::optional<reason> tunnel_refusal_;
+  std::shared_ptr<tunnel_io> tunnel_io_;  // the CONNECT exchange, while it runs
 };
 
 // Name resolution on a detached thread of its own, per lookup. Asio's resolver runs
@@ -2526,25 +2738,36 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
 
   void async_connect(transport_con_ptr tcon, websocketpp::uri_ptr u,
                      websocketpp::transport::connect_handler cb) {
-    if (!tcon->get_proxy().empty()) return base::async_connect(tcon, u, std::move(cb));
     tcon->set_uri(u);
     // handle_resolve cancels the DNS timer it is given: hand it one that does nothing.
     auto dns_timer = tcon->set_timer(config::timeout_dns_resolve, [](const std::error_code&) {});
-    const std::string& host = u->get_host();
+    std::string host = u->get_host();
+    std::string port = u->get_port_str();
+    if (const proxy_settings* proxy = tcon->tunnel()) {  // HTTP proxy (issue 9 §4)
+      // TCP goes to the proxy (its name looked up like any other, below); once connected, the
+      // tunnel opens before websocketpp starts (TLS and the upgrade then run inside it).
+      host = proxy->host;
+      port = proxy->port;
+      cb = [tcon, authority = u->get_authority(), cb = std::move(cb)](const std::error_code& ec) {
+        if (ec) return cb(tcon->tunnel_failed(ec.message(), ec));
+        tcon->open_tunnel(authority, cb);
+      };
+    }
     const bool bracketed = host.size() > 1 && host.front() == '[';
+    if (bracketed) host = host.substr(1, host.size() - 2);
     std::error_code ec;
-    const auto address =
-        asio::ip::make_address(bracketed ? host.substr(1, host.size() - 2) : host, ec);
+    const auto address = asio::ip::make_address(host, ec);
     if (!ec) {  // an IP literal needs no lookup
       auto results = asio::ip::tcp::resolver::results_type::create(
-          asio::ip::tcp::endpoint(address, u->get_port()), host, u->get_port_str());
+          asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(std::stoul(port))), host,
+          port);
       return base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
     }
     if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service());
     const std::uint64_t id = ++lookups_;
-    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, u->get_port_str()});
+    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, port});
     try {
-      start_thread([gate = gate_, this_endpoint = this, id, host, port = u->get_port_str()] {
+      start_thread([gate = gate_, this_endpoint = this, id, host, port] {
         ::addrinfo hints{};
         hints.ai_family = AF_UNSPEC;
         hints.ai_socktype = SOCK_STREAM;
@@ -3336,6 +3559,7 @@ void WSPULSE_CORE::begin_dial() {
   }
 #endif
   for (const auto& [name, value] : headers_) con_->append_header(name, value);
+  if (opts_.proxy_settings()) con_->set_tunnel(opts_.proxy_settings());  // issue 9 §4 hook
   con_->set_max_message_size(opts_.max_message_size() == 0 ? no_limit_message_ceiling
                                                            : opts_.max_message_size());
   // After a close frame (either side's), the TCP close may take write_wait, then it is forced.
@@ -3407,6 +3631,7 @@ void WSPULSE_CORE::on_fail(std::uint64_t id) {
 
 WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
+  if (const auto& refused = con->tunnel_refusal()) return *refused;  // issue 9 §4 hook
   const int status = static_cast<int>(con->get_response_code());
   if (status != 0 && status != 101) {
     reason why(errc::handshake_rejected);
