@@ -69,13 +69,13 @@ enum class wire_type : std::uint8_t { text = 1, binary = 2 };
 }  // namespace wspulse
 // #include "wspulse/error.hpp"
 // wspulse_client — error codes (category "wspulse"), the reason a transport or client ended,
-// and the exception thrown by the throwing form of dial.
+// and the exceptions thrown by the throwing form of dial and carried by a failed request.
 // SPDX-License-Identifier: MIT
 
 // #include "wspulse/config.hpp"
 
 #include <cstdint>
-#include <memory>  // std::shared_ptr: dial_error copies never throw
+#include <memory>  // std::shared_ptr: dial_error / request_error copies never throw
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -102,6 +102,9 @@ enum class errc {
   tls_unavailable,        ///< a wss:// URL on a build without WSPULSE_CLIENT_ENABLE_TLS
   // Beyond api.md's list (appended, so earlier values stay stable):
   tls_handshake_failed,  ///< certificate or TLS protocol failure (see reason::detail)
+  request_timeout,       ///< no answer to a request() within its timeout
+  too_many_requests,     ///< the bounded table of pending requests is full; nothing was sent
+  duplicate_request,     ///< a request with that id (or key) is already pending; nothing was sent
 };
 
 namespace detail {
@@ -126,6 +129,9 @@ class error_category_impl final : public std::error_category {
       case errc::invalid_url: return "invalid URL";
       case errc::tls_unavailable: return "TLS support not compiled in";
       case errc::tls_handshake_failed: return "TLS handshake failed";
+      case errc::request_timeout: return "request timed out";
+      case errc::too_many_requests: return "too many pending requests";
+      case errc::duplicate_request: return "a request with this id is already pending";
     }
     return "unknown wspulse error";
   }
@@ -172,19 +178,16 @@ struct reason {
   }
 };
 
-/// Thrown by the throwing form of dial(); carries the full reason.
-///
-/// `code()` is `why().code`; `what()` reads "wspulse: dial failed: " followed by
-/// `why().message()`, e.g. "wspulse: dial failed: server rejected the handshake (HTTP 401)".
+namespace detail {
+/// A std::system_error carrying a reason: what() is `prefix` followed by why().message().
 /// Copying never throws (the reason and the text are shared between copies).
-class dial_error : public std::system_error {
+class reason_error : public std::system_error {
  public:
-  explicit dial_error(reason why)
+  reason_error(const char* prefix, reason why)
       : std::system_error(why.code),
-        data_(std::make_shared<const data>(
-            data{"wspulse: dial failed: " + why.message(), std::move(why)})) {}
+        data_(std::make_shared<const data>(data{prefix + why.message(), std::move(why)})) {}
 
-  /// Why the dial failed.
+  /// Why it failed.
   const wspulse::reason& why() const noexcept { return data_->why; }
 
   // std::system_error's own text appends code().message(), which reason::message() already
@@ -197,6 +200,28 @@ class dial_error : public std::system_error {
     wspulse::reason why;
   };
   std::shared_ptr<const data> data_;
+};
+}  // namespace detail
+
+/// Thrown by the throwing form of dial(); carries the full reason.
+///
+/// `code()` is `why().code`; `what()` reads "wspulse: dial failed: " followed by
+/// `why().message()`, e.g. "wspulse: dial failed: server rejected the handshake (HTTP 401)".
+/// Copying never throws.
+class dial_error : public detail::reason_error {
+ public:
+  explicit dial_error(reason why) : reason_error("wspulse: dial failed: ", std::move(why)) {}
+};
+
+/// The exception of a failed request() future; carries the full reason.
+///
+/// `code()` is `why().code`: errc::request_timeout, the reason of the drop or disconnect that
+/// ended the request (e.g. errc::server_closed with its close code), errc::connection_closed,
+/// or why it could not be sent (errc::send_buffer_full, errc::too_many_requests, …). `what()`
+/// reads "wspulse: request failed: " followed by `why().message()`. Copying never throws.
+class request_error : public detail::reason_error {
+ public:
+  explicit request_error(reason why) : reason_error("wspulse: request failed: ", std::move(why)) {}
 };
 
 }  // namespace wspulse
@@ -1628,6 +1653,7 @@ inline constexpr std::size_t min_send_frames = 1;
 inline constexpr std::size_t max_send_frames = 4096;
 inline constexpr std::size_t max_message_bytes = std::size_t{64} << 20;
 inline constexpr std::size_t max_inbound_bytes = std::size_t{1} << 30;
+inline constexpr std::size_t max_pending_requests = 65536;
 }  // namespace limits
 
 namespace detail {
@@ -1740,9 +1766,12 @@ using no_heartbeat = basic_no_heartbeat<>;
 /// message limit (0 = none). InboundFrames and InboundBytes: received messages (count, and
 /// payload bytes) that may wait for a slow on_message; when either is reached the client stops
 /// reading (TCP back-pressure) until the handler has worked through half of them. One message
-/// larger than InboundBytes is still delivered: reading pauses after it.
+/// larger than InboundBytes is still delivered: reading pauses after it. PendingRequests:
+/// requests (request()) waiting for their answer at once; one more fails at once with
+/// errc::too_many_requests.
 template <std::size_t SendFrames = 256, std::size_t MaxMessageBytes = std::size_t{1} << 20,
-          std::size_t InboundFrames = 1024, std::size_t InboundBytes = std::size_t{16} << 20>
+          std::size_t InboundFrames = 1024, std::size_t InboundBytes = std::size_t{16} << 20,
+          std::size_t PendingRequests = 256>
 struct buffer_bounds {
   static_assert(SendFrames >= limits::min_send_frames && SendFrames <= limits::max_send_frames,
                 "wspulse: the send buffer must hold [1, 4096] frames");
@@ -1751,11 +1780,14 @@ struct buffer_bounds {
   static_assert(InboundFrames >= 1, "wspulse: at least one inbound frame must be able to wait");
   static_assert(InboundBytes >= 1 && InboundBytes <= limits::max_inbound_bytes,
                 "wspulse: the inbound byte bound must be in [1, 1 GiB]");
+  static_assert(PendingRequests >= 1 && PendingRequests <= limits::max_pending_requests,
+                "wspulse: the pending request bound must be in [1, 65536]");
 
   static constexpr std::size_t send_frames = SendFrames;
   static constexpr std::size_t max_message_bytes = MaxMessageBytes;
   static constexpr std::size_t inbound_frames = InboundFrames;
   static constexpr std::size_t inbound_bytes = InboundBytes;
+  static constexpr std::size_t pending_requests = PendingRequests;
 };
 
 /// Callbacks on a thread of the client's own (the default): a handler may block for seconds and
@@ -1788,6 +1820,13 @@ struct inbound_bytes_of : std::integral_constant<std::size_t, std::size_t{16} <<
 template <class Bounds>
 struct inbound_bytes_of<Bounds, std::void_t<decltype(Bounds::inbound_bytes)>>
     : std::integral_constant<std::size_t, Bounds::inbound_bytes> {};
+
+/// Bounds::pending_requests, or buffer_bounds' default for a Bounds type written before it.
+template <class Bounds, class = void>
+struct pending_requests_of : std::integral_constant<std::size_t, 256> {};
+template <class Bounds>
+struct pending_requests_of<Bounds, std::void_t<decltype(Bounds::pending_requests)>>
+    : std::integral_constant<std::size_t, Bounds::pending_requests> {};
 }  // namespace detail
 
 }  // namespace wspulse
@@ -1800,6 +1839,120 @@ struct inbound_bytes_of<Bounds, std::void_t<decltype(Bounds::inbound_bytes)>>
 // #include "wspulse/error.hpp"
 // #include "wspulse/frame.hpp"
 // #include "wspulse/policies.hpp"
+// #include "wspulse/detail/proxy_url.hpp"
+// wspulse_client — the HTTP CONNECT proxy of options::proxy(): its URL, checked when it is set,
+// and its Basic credentials, kept only as the encoded Proxy-Authorization value.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+
+#include <websocketpp/base64/base64.hpp>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace wspulse {
+namespace detail {
+
+/// Where and how to open the tunnel. Empty host: no proxy.
+struct proxy_settings {
+  std::string host;           ///< name or IP literal (an IPv6 literal without its brackets)
+  std::string port;           ///< decimal, "80" when the URL names none
+  std::string authorization;  ///< "Basic …" (Proxy-Authorization), empty without credentials
+  std::string display;        ///< "http://host:port": safe to log and to put in a reason
+
+  explicit operator bool() const noexcept { return !host.empty(); }
+};
+
+[[noreturn]] inline void invalid_proxy(const char* rule) {
+  throw std::invalid_argument(std::string("wspulse: proxy: ") + rule);
+}
+
+inline bool is_host_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '_';
+}
+
+inline bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+/// `http://host[:port][/]` → proxy_settings. The error messages never echo the URL (it may
+/// hold credentials).
+inline proxy_settings parse_proxy_url(std::string_view url) {
+  constexpr std::string_view scheme = "http://";
+  if (url.size() < scheme.size() || !equals_ignoring_case(url.substr(0, scheme.size()), scheme))
+    invalid_proxy("the URL must start with http:// (an HTTP CONNECT proxy)");
+  std::string_view rest = url.substr(scheme.size());
+  const std::size_t end = rest.find_first_of("/?#");
+  const std::string_view tail =
+      end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  std::string_view authority = rest.substr(0, end);
+  if (!tail.empty() && tail != "/")
+    invalid_proxy("the URL must not have a path, query or fragment");
+  if (authority.find('@') != std::string_view::npos)
+    invalid_proxy("credentials go in proxy(url, user, password), not in the URL");
+
+  proxy_settings out;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {  // [IPv6 literal]
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos || close == 1) invalid_proxy("malformed IPv6 host");
+    out.host = std::string(authority.substr(1, close - 1));
+    for (char c : out.host)
+      if (!(is_host_char(c) || c == ':' || c == '%')) invalid_proxy("malformed IPv6 host");
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') invalid_proxy("malformed host");
+    port = after.empty() ? std::string_view() : after.substr(1);
+    if (!after.empty() && port.empty()) invalid_proxy("the port must be in [1, 65535]");
+  } else {
+    const std::size_t colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      if (port.empty()) invalid_proxy("the port must be in [1, 65535]");
+    }
+    for (char c : out.host)
+      if (!is_host_char(c)) invalid_proxy("the host must be a DNS name or an IP literal");
+  }
+  if (out.host.empty()) invalid_proxy("the URL needs a host");
+  unsigned long number = 80;
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)
+      invalid_proxy("the port must be in [1, 65535]");
+    number = std::stoul(std::string(port));
+    if (number == 0 || number > 65535) invalid_proxy("the port must be in [1, 65535]");
+  }
+  out.port = std::to_string(number);
+  const bool v6 = out.host.find(':') != std::string::npos;
+  out.display = "http://" + (v6 ? "[" + out.host + "]" : out.host) + ":" + out.port;
+  return out;
+}
+
+/// Basic credentials (RFC 7617): the user may not hold ':'; neither may hold CR, LF or NUL.
+inline void set_proxy_credentials(proxy_settings& proxy, std::string_view user,
+                                  std::string_view password) {
+  if (user.empty()) invalid_proxy("the user name must not be empty");
+  if (user.find(':') != std::string_view::npos) invalid_proxy("the user name must not hold ':'");
+  for (std::string_view part : {user, password})
+    for (char c : part)
+      if (c == '\r' || c == '\n' || c == '\0')
+        invalid_proxy("credentials must not contain CR, LF or NUL");
+  std::string plain;
+  plain.reserve(user.size() + 1 + password.size());
+  plain.append(user).append(1, ':').append(password);
+  proxy.authorization = "Basic " + websocketpp::base64_encode(plain);
+}
+
+}  // namespace detail
+}  // namespace wspulse
 
 #include <chrono>
 #include <cstdint>
@@ -1846,6 +1999,7 @@ class basic_options {
   using restore_handler = std::function<void()>;
   using close_code_predicate = std::function<bool(std::uint16_t code)>;
   using reconnect_hook = std::function<void(std::string& url, header_list& headers)>;
+  using answer_key_extractor = std::function<std::string(const frame&)>;
 
   basic_options& on_message(message_handler fn) {
     on_message_ = std::move(fn);
@@ -1992,6 +2146,36 @@ class basic_options {
     return *this;
   }
 
+  /// How request_keyed() recognises an answer: `fn` returns the correlation key an inbound
+  /// frame answers, or an empty string when the frame is no answer (an echo of a request, a
+  /// broadcast, …). Called on the callback thread, for every inbound frame while a keyed
+  /// request is pending. The hub drops `id`: its applications answer with the key inside the
+  /// payload. An exception from `fn` counts as an exception from on_message.
+  basic_options& answer_key(answer_key_extractor fn) {
+    answer_key_ = std::move(fn);
+    return *this;
+  }
+
+  /// Dials through an HTTP CONNECT proxy, `http://host[:port]` (port 80 by default), for ws://
+  /// and wss:// alike (TLS runs end to end inside the tunnel). A refusal is
+  /// errc::handshake_rejected with the proxy's http_status and a detail naming the proxy.
+  /// @throws std::invalid_argument for another scheme, a missing host, a bad port, a path,
+  /// or credentials in the URL (pass them to proxy(url, user, password))
+  basic_options& proxy(std::string_view url) {
+    proxy_ = detail::parse_proxy_url(url);
+    return *this;
+  }
+  /// As proxy(url), authenticating with Basic credentials (Proxy-Authorization). The
+  /// credentials are never logged.
+  /// @throws std::invalid_argument as proxy(url); also when user is empty or holds ':', or
+  /// either holds CR, LF or NUL
+  basic_options& proxy(std::string_view url, std::string_view user, std::string_view password) {
+    detail::proxy_settings proxy = detail::parse_proxy_url(url);
+    detail::set_proxy_credentials(proxy, user, password);  // throws before anything is set
+    proxy_ = std::move(proxy);
+    return *this;
+  }
+
   // Read access for the client (and for users who build options in one place).
   const message_handler& message_callback() const noexcept { return on_message_; }
   const reason_handler& drop_callback() const noexcept { return on_drop_; }
@@ -2017,6 +2201,9 @@ class basic_options {
   bool tls_verify() const noexcept { return tls_verify_; }
   const std::string& tls_client_cert_file() const noexcept { return tls_client_cert_file_; }
   const std::string& tls_client_key_file() const noexcept { return tls_client_key_file_; }
+  const answer_key_extractor& answer_key_callback() const noexcept { return answer_key_; }
+  /// The proxy to dial through; empty (operator bool false) when none.
+  const detail::proxy_settings& proxy_settings() const noexcept { return proxy_; }
 
  private:
   message_handler on_message_;
@@ -2043,6 +2230,8 @@ class basic_options {
   bool tls_verify_ = true;
   std::string tls_client_cert_file_;
   std::string tls_client_key_file_;
+  answer_key_extractor answer_key_;
+  detail::proxy_settings proxy_;
 };
 
 }  // namespace wspulse
@@ -2092,6 +2281,7 @@ class basic_options {
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -2109,11 +2299,13 @@ struct event {
     redial,      // before_reconnect runs; data: the next dial's URL, headers: its headers
     disconnect,  // why: the client's end; the last event
     stop,        // the first dial failed (why): the completion runs; the last event
+    call,        // call: what call_after runs (request/ack timers, issue 9 §2)
   } what;
   std::string data;
   reason why;
   std::uint64_t transport{};
   header_list headers{};
+  std::function<void()> call{};
 
   bool last() const noexcept { return what == kind::disconnect || what == kind::stop; }
 };
@@ -2369,6 +2561,7 @@ std::thread start_thread(Fn&& fn) {
 // gives write deadlines, "this frame reached the OS", and liveness, without polling.
 // SPDX-License-Identifier: MIT
 
+// #include "wspulse/error.hpp"
 // #include "wspulse/detail/asio_check.hpp"
 // wspulse_client — checks on the Asio that websocketpp will be built with. Included before any
 // Asio or websocketpp header, so a wrong setup stops with a message that names the fix.
@@ -2415,6 +2608,7 @@ std::thread start_thread(Fn&& fn) {
     "wspulse_client: do not define ASIO_NO_DEPRECATED; websocketpp 0.8.x needs Asio's deprecated io_service API."
 #endif
 // clang-format on
+// #include "wspulse/detail/proxy_url.hpp"
 // #include "wspulse/detail/start_thread.hpp"
 
 #include <websocketpp/client.hpp>
@@ -2428,6 +2622,9 @@ std::thread start_thread(Fn&& fn) {
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/write.hpp>
 
 #include <netdb.h>  // getaddrinfo
 
@@ -2513,6 +2710,42 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
     transport_ = transport;
   }
 
+  // ---- HTTP CONNECT proxy (issue 9 §4) ----
+  /// Dial through this proxy (the endpoint connects TCP to it and opens the tunnel).
+  void set_tunnel(const proxy_settings& proxy) { tunnel_ = proxy; }
+  const proxy_settings* tunnel() const noexcept { return tunnel_ ? &*tunnel_ : nullptr; }
+  /// Why the tunnel could not be opened (the reason of the failed dial); empty when it was.
+  const std::optional<reason>& tunnel_refusal() const noexcept { return tunnel_refusal_; }
+
+  /// Records why the tunnel failed and returns the error to end the dial with.
+  std::error_code tunnel_failed(std::string what, std::error_code ec, int status = 0) {
+    reason why(status != 0 ? errc::handshake_rejected : errc::connection_lost);
+    why.http_status = status;
+    why.detail = "proxy " + tunnel_->display + ": " + what;
+    tunnel_refusal_ = std::move(why);
+    return ec;
+  }
+
+  /// Writes CONNECT authority, reads the proxy's answer (bounded), then calls done: {} once the
+  /// tunnel is open (2xx), an error otherwise (see tunnel_refusal()).
+  void open_tunnel(const std::string& authority, websocketpp::transport::connect_handler done) {
+    tunnel_io_ = std::make_shared<tunnel_io>();
+    tunnel_io_->request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+    if (!tunnel_->authorization.empty())
+      tunnel_io_->request += "Proxy-Authorization: " + tunnel_->authorization + "\r\n";
+    tunnel_io_->request += "\r\n";
+    asio::async_write(
+        this->get_next_layer(), asio::buffer(tunnel_io_->request),
+        [this, self = this->get_shared(), done](const std::error_code& ec, std::size_t) {
+          if (ec) return done(tunnel_failed("cannot send CONNECT: " + ec.message(), ec));
+          asio::async_read_until(
+              this->get_next_layer(), tunnel_io_->reply, "\r\n\r\n",
+              [this, self, done](const std::error_code& read_ec, std::size_t header_bytes) {
+                done(tunnel_answered(read_ec, header_bytes));
+              });
+        });
+  }
+
   /// How answer_ping() writes a pong (the websocketpp connection derived from this one).
   void set_pong_sender(std::function<void(const std::string&)> send) {
     send_pong_ = std::move(send);
@@ -2579,6 +2812,37 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   }
 
  private:
+  struct tunnel_io {
+    std::string request;
+    asio::streambuf reply{16 * 1024};  // a proxy's answer header larger than this is refused
+  };
+
+  std::error_code tunnel_answered(const std::error_code& ec, std::size_t header_bytes) {
+    const auto failed = websocketpp::transport::asio::error::make_error_code(
+        websocketpp::transport::asio::error::proxy_failed);
+    if (ec == asio::error::operation_aborted) return ec;  // abandoned (handshake_timeout)
+    if (ec == asio::error::not_found) return tunnel_failed("answer header too large", failed);
+    if (ec) return tunnel_failed("no answer to CONNECT: " + ec.message(), ec);
+    const char* data = static_cast<const char*>(tunnel_io_->reply.data().data());
+    const std::string head(data, header_bytes);
+    const bool extra = tunnel_io_->reply.size() > header_bytes;
+    tunnel_io_.reset();
+    // "HTTP/1.x SSS text"
+    const std::string line = head.substr(0, head.find("\r\n"));
+    const std::size_t sp = line.find(' ');
+    int status = 0;
+    if (line.compare(0, 7, "HTTP/1.") == 0 && sp != std::string::npos && sp + 4 <= line.size() &&
+        (sp + 4 == line.size() || line[sp + 4] == ' ')) {
+      for (std::size_t i = sp + 1; i < sp + 4; ++i)
+        status = line[i] >= '0' && line[i] <= '9' ? status * 10 + (line[i] - '0') : -1000;
+    }
+    if (status < 100) return tunnel_failed("malformed answer to CONNECT", failed);
+    if (status / 100 != 2)
+      return tunnel_failed("refused the tunnel: " + line.substr(sp + 1), failed, status);
+    if (extra) return tunnel_failed("sent data before the tunnel opened", failed);
+    return {};
+  }
+
   void pong_written() {
     pong_outstanding_ = false;
     if (!ping_unanswered_) return;
@@ -2611,6 +2875,9 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   bool pong_outstanding_ = false;
   bool ping_unanswered_ = false;
   std::string latest_ping_;
+  std::optional<proxy_settings> tunnel_;
+  std::optional<reason> tunnel_refusal_;
+  std::shared_ptr<tunnel_io> tunnel_io_;  // the CONNECT exchange, while it runs
 };
 
 // Name resolution on a detached thread of its own, per lookup. Asio's resolver runs
@@ -2726,25 +2993,36 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
 
   void async_connect(transport_con_ptr tcon, websocketpp::uri_ptr u,
                      websocketpp::transport::connect_handler cb) {
-    if (!tcon->get_proxy().empty()) return base::async_connect(tcon, u, std::move(cb));
     tcon->set_uri(u);
     // handle_resolve cancels the DNS timer it is given: hand it one that does nothing.
     auto dns_timer = tcon->set_timer(config::timeout_dns_resolve, [](const std::error_code&) {});
-    const std::string& host = u->get_host();
+    std::string host = u->get_host();
+    std::string port = u->get_port_str();
+    if (const proxy_settings* proxy = tcon->tunnel()) {  // HTTP proxy (issue 9 §4)
+      // TCP goes to the proxy (its name looked up like any other, below); once connected, the
+      // tunnel opens before websocketpp starts (TLS and the upgrade then run inside it).
+      host = proxy->host;
+      port = proxy->port;
+      cb = [tcon, authority = u->get_authority(), cb = std::move(cb)](const std::error_code& ec) {
+        if (ec) return cb(tcon->tunnel_failed(ec.message(), ec));
+        tcon->open_tunnel(authority, cb);
+      };
+    }
     const bool bracketed = host.size() > 1 && host.front() == '[';
+    if (bracketed) host = host.substr(1, host.size() - 2);
     std::error_code ec;
-    const auto address =
-        asio::ip::make_address(bracketed ? host.substr(1, host.size() - 2) : host, ec);
+    const auto address = asio::ip::make_address(host, ec);
     if (!ec) {  // an IP literal needs no lookup
       auto results = asio::ip::tcp::resolver::results_type::create(
-          asio::ip::tcp::endpoint(address, u->get_port()), host, u->get_port_str());
+          asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(std::stoul(port))), host,
+          port);
       return base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
     }
     if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service(), owner_);
     const std::uint64_t id = ++lookups_;
-    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, u->get_port_str()});
+    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, port});
     try {
-      start_thread([gate = gate_, this_endpoint = this, id, host, port = u->get_port_str()] {
+      start_thread([gate = gate_, this_endpoint = this, id, host, port] {
         ::addrinfo hints{};
         hints.ai_family = AF_UNSPEC;
         hints.ai_socktype = SOCK_STREAM;
@@ -3167,6 +3445,9 @@ class core_interface {
   virtual void async_close(std::function<void()> then) = 0;
   virtual std::shared_future<void> done() const = 0;
   virtual bool connected() const noexcept = 0;
+  // request/ack hook (issue 9 §2): runs fn where callbacks run, in order with them, once
+  // `delay` has passed; never once the client finished.
+  virtual void call_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
 };
 
 template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Dispatch,
@@ -3192,6 +3473,7 @@ class client_core final
   void async_close(std::function<void()> then) override;
   std::shared_future<void> done() const override { return done_; }
   bool connected() const noexcept override { return connected_.load(std::memory_order_acquire); }
+  void call_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
 
   /// The calling thread may not wait for this client (its I/O thread or callback thread).
   bool on_own_thread() const noexcept;
@@ -3609,6 +3891,21 @@ void WSPULSE_CORE::wait_until_done() {
   }
 }
 
+// request/ack hook (issue 9 §2): one timer per call, on the I/O thread; what it runs goes to the
+// callback side like any event (nothing runs after on_disconnect).
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::call_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  post_io([delay, fn = std::move(fn)](client_core& self) mutable {
+    if (self.finished_) return;
+    auto timer = std::make_shared<asio::steady_timer>(self.io_, delay);
+    timer->async_wait(self.weak_handler(
+        [timer, fn = std::move(fn)](client_core& core, const std::error_code& ec) mutable {
+          if (!ec && !core.finished_)
+            core.post_event({event::kind::call, {}, {}, 0, {}, std::move(fn)});
+        }));
+  });
+}
+
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::join_threads() {
   std::lock_guard<std::mutex> lock(join_mu_);
@@ -3661,6 +3958,7 @@ void WSPULSE_CORE::begin_dial() {
   }
 #endif
   for (const auto& [name, value] : headers_) con.append_header(name, value);
+  if (opts_.proxy_settings()) con.set_tunnel(opts_.proxy_settings());  // issue 9 §4
   con.set_max_message_size(opts_.max_message_size() == 0 ? no_limit_message_ceiling
                                                          : opts_.max_message_size());
   // After a close frame (either side's), the TCP close may take write_wait, then it is forced.
@@ -3737,6 +4035,7 @@ void WSPULSE_CORE::on_fail(std::uint64_t id) {
 
 WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
+  if (const auto& refused = con->tunnel_refusal()) return *refused;  // issue 9 §4
   const int status = static_cast<int>(con->get_response_code());
   if (status != 0 && status != 101) {
     reason why(errc::handshake_rejected);
@@ -4211,6 +4510,7 @@ bool WSPULSE_CORE::handle(event& e, frame& scratch) {
       invoke("on_transport_restore", opts_.restore_callback());
       return false;
     case event::kind::redial: run_reconnect_hook(e); return false;
+    case event::kind::call: invoke("request timer", e.call); return false;  // issue 9 §2
     case event::kind::disconnect:
       invoke("on_disconnect", opts_.disconnect_callback(), e.why);
       break;
@@ -4338,6 +4638,299 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, Args&&... args) {
 
 }  // namespace detail
 }  // namespace wspulse
+// #include "wspulse/detail/requests.hpp"
+// wspulse_client — the pending requests of request() / request_keyed(): a bounded,
+// thread-safe table that tells an answer from the request's own echo, fails requests on a
+// drop, a close or a timeout, and completes each exactly once.
+//
+// Threads: add(), withdraw() and unique_id() run on user threads; answer(), fail_all(),
+// close() and wake() on the client's callback thread (inside its callbacks). Completions run
+// on the callback thread, never under the table's lock.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/error.hpp"
+// #include "wspulse/frame.hpp"
+
+#include <algorithm>  // std::max
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace wspulse {
+namespace detail {
+
+class request_table {
+ public:
+  using clock = std::chrono::steady_clock;
+  /// Runs once: with the answer (failure empty), or with why the request failed.
+  using completion = std::function<void(const reason& failure, const frame& answer)>;
+  using key_extractor = std::function<std::string(const frame&)>;
+  /// The frame as the codec reads it back after writing it (what the server echoes), or the
+  /// codec's encode error.
+  using echo_reader = std::function<std::error_code(const frame& f, frame& as_read)>;
+
+  /// by_id: the answer carries the request's id. by_key: answer_key(answer) returns the key.
+  enum class match : std::uint8_t { by_id, by_key };
+
+  struct admission {
+    std::error_code refused;                ///< set: nothing was registered
+    std::optional<clock::time_point> wake;  ///< a timer must wake wake() at this time
+  };
+
+  request_table(std::size_t capacity, key_extractor answer_key, echo_reader read_back)
+      : capacity_(capacity), answer_key_(std::move(answer_key)), read_back_(std::move(read_back)) {
+    std::random_device entropy;
+    const std::uint64_t bits = (std::uint64_t{entropy()} << 32) ^ entropy();
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int shift = 60; shift >= 0; shift -= 4) id_prefix_ += hex[(bits >> shift) & 0xF];
+    id_prefix_ += '-';
+  }
+
+  /// An id no other client in the room is likely to use: the answer of another client's
+  /// request must never match one of ours.
+  std::string unique_id() { return id_prefix_ + std::to_string(++ids_); }
+
+  bool has_answer_key() const noexcept { return static_cast<bool>(answer_key_); }
+
+  /// What the server echoes of `f`; an encode error when `f` cannot be sent.
+  std::error_code echo_of(const frame& f, frame& echo) const {
+    if (!read_back_) {
+      echo = f;
+      return {};
+    }
+    return read_back_(f, echo);
+  }
+
+  /// Registers a request, before its frame is sent (an answer may come at once). `echo`
+  /// (by_id): the request as the server echoes it back; a frame equal to it is no answer.
+  admission add(match how, const std::string& key, frame echo, clock::duration timeout,
+                completion done) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return {errc::connection_closed, std::nullopt};
+    if (pending_.load(std::memory_order_relaxed) >= capacity_)
+      return {errc::too_many_requests, std::nullopt};
+    auto& table = how == match::by_id ? by_id_ : by_key_;
+    const clock::time_point deadline = clock::now() + timeout;
+    if (!table.emplace(key, entry{std::move(echo), deadline, std::move(done)}).second)
+      return {errc::duplicate_request, std::nullopt};
+    count(how, +1);
+    if (!wakes_.empty() && *wakes_.begin() <= deadline) return {{}, std::nullopt};
+    wakes_.insert(deadline);  // no earlier wake-up is scheduled: the caller schedules this one
+    return {{}, deadline};
+  }
+
+  /// Takes back a request whose frame could not be sent. False when it completed already
+  /// (the client finished meanwhile): its completion ran, or runs, with that reason.
+  bool withdraw(match how, const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& table = how == match::by_id ? by_id_ : by_key_;
+    if (table.erase(key) == 0) return false;
+    count(how, -1);
+    return true;
+  }
+
+  /// An inbound frame: completes the request it answers and returns true (the frame is
+  /// consumed), or returns false (an echo, a late answer, anything else: for on_message).
+  bool answer(const frame& f) {
+    if (pending_.load(std::memory_order_acquire) == 0) return false;
+    std::optional<entry> hit = take_by_id(f);
+    if (!hit && keyed_.load(std::memory_order_acquire) > 0 && answer_key_) {
+      const std::string key = answer_key_(f);  // user code: outside the lock
+      if (!key.empty()) hit = take(match::by_key, key);
+    }
+    if (!hit) return false;
+    hit->done(reason{}, f);
+    return true;
+  }
+
+  /// A drop: every pending request fails with its reason (its answer may be lost with the
+  /// transport; whether to retry is the application's choice). The drop of a close() has no
+  /// error: errc::connection_closed then, as for the disconnect that follows.
+  void fail_all(const reason& why) {
+    fail(take_all(false), why ? why : reason(errc::connection_closed));
+  }
+
+  /// The client finished: every pending request fails with the disconnect reason
+  /// (errc::connection_closed for a close()), and new ones are refused.
+  void close(const reason& why) {
+    fail(take_all(true), why ? why : reason(errc::connection_closed));
+  }
+
+  /// A timer scheduled for `scheduled` fired: requests past their deadline fail with
+  /// errc::request_timeout. Returns when the next wake-up must be scheduled, if one must.
+  std::optional<clock::time_point> wake(clock::time_point scheduled) {
+    std::vector<entry> expired;
+    std::optional<clock::time_point> next;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = wakes_.find(scheduled); it != wakes_.end()) wakes_.erase(it);
+      const clock::time_point now = std::max(clock::now(), scheduled);
+      std::optional<clock::time_point> earliest;
+      for (match how : {match::by_id, match::by_key}) {
+        auto& table = how == match::by_id ? by_id_ : by_key_;
+        for (auto it = table.begin(); it != table.end();) {
+          if (it->second.deadline <= now) {
+            expired.push_back(std::move(it->second));
+            it = table.erase(it);
+            count(how, -1);
+            continue;
+          }
+          if (!earliest || it->second.deadline < *earliest) earliest = it->second.deadline;
+          ++it;
+        }
+      }
+      if (earliest && !closed_ && (wakes_.empty() || *earliest < *wakes_.begin())) {
+        wakes_.insert(*earliest);
+        next = earliest;
+      }
+    }
+    fail(std::move(expired), reason(errc::request_timeout));
+    return next;
+  }
+
+  /// Requests waiting for their answer right now.
+  std::size_t pending() const noexcept { return pending_.load(std::memory_order_acquire); }
+
+ private:
+  struct entry {
+    frame echo;
+    clock::time_point deadline;
+    completion done;
+  };
+
+  // mu_ held.
+  void count(match how, int delta) {
+    pending_.fetch_add(static_cast<std::size_t>(delta), std::memory_order_release);
+    if (how == match::by_key) keyed_.fetch_add(static_cast<std::size_t>(delta));
+  }
+
+  std::optional<entry> take_by_id(const frame& f) {
+    if (f.id.empty()) return std::nullopt;
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = by_id_.find(f.id);
+    // The room echo of the request itself (the hub and the test server send every frame back
+    // to its sender too) carries the same id: it is not the answer.
+    if (it == by_id_.end() || it->second.echo == f) return std::nullopt;
+    entry hit = std::move(it->second);
+    by_id_.erase(it);
+    count(match::by_id, -1);
+    return hit;
+  }
+
+  std::optional<entry> take(match how, const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& table = how == match::by_id ? by_id_ : by_key_;
+    const auto it = table.find(key);
+    if (it == table.end()) return std::nullopt;
+    entry hit = std::move(it->second);
+    table.erase(it);
+    count(how, -1);
+    return hit;
+  }
+
+  std::vector<entry> take_all(bool closing) {
+    std::vector<entry> out;
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = closed_ || closing;
+    for (match how : {match::by_id, match::by_key}) {
+      auto& table = how == match::by_id ? by_id_ : by_key_;
+      for (auto& item : table) out.push_back(std::move(item.second));
+      for (std::size_t i = 0; i < table.size(); ++i) count(how, -1);
+      table.clear();
+    }
+    if (closing) wakes_.clear();
+    return out;
+  }
+
+  // Runs every completion, even when one throws; the first exception then goes on to the
+  // client, which treats it as it treats one from the callback that ran this.
+  static void fail(std::vector<entry> failed, const reason& why) {
+    std::exception_ptr first;
+    for (auto& e : failed) {
+      try {
+        e.done(why, frame{});
+      } catch (...) {
+        if (!first) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
+  }
+
+  const std::size_t capacity_;
+  const key_extractor answer_key_;
+  const echo_reader read_back_;
+  std::string id_prefix_;
+  std::atomic<std::uint64_t> ids_{0};
+
+  std::mutex mu_;
+  std::unordered_map<std::string, entry> by_id_;
+  std::unordered_map<std::string, entry> by_key_;
+  std::multiset<clock::time_point> wakes_;  // wake-ups scheduled and not yet run
+  bool closed_ = false;
+  std::atomic<std::size_t> pending_{0};  // by_id_ + by_key_, for the lock-free fast path
+  std::atomic<std::size_t> keyed_{0};    // by_key_
+};
+
+/// Creates the request table of a client about to be dialled with `opts`, and routes the
+/// client's inbound frames, drops and disconnect through it first (the answer of a request
+/// never reaches on_message; failed requests complete before the user's callback runs).
+template <class Bounds, class Options>
+std::shared_ptr<request_table> attach_request_table(Options& opts) {
+  request_table::echo_reader read_back;
+  using codec_type = std::decay_t<decltype(opts.codec())>;
+  if constexpr (std::is_copy_constructible_v<codec_type>) {
+    read_back = [codec = opts.codec()](const frame& f, frame& as_read) {
+      std::string wire;
+      std::error_code ec;
+      codec.encode(f, wire, ec);
+      if (!ec) codec.decode(wire, as_read, ec);
+      return ec;
+    };
+  }
+  auto table = std::make_shared<request_table>(pending_requests_of<Bounds>::value,
+                                               opts.answer_key_callback(), std::move(read_back));
+  opts.on_message([table, user = opts.message_callback()](const frame& f) {
+    if (!table->answer(f) && user) user(f);
+  });
+  // A request handler that throws does not keep the user's callback from running.
+  opts.on_transport_drop([table, user = opts.drop_callback()](const reason& why) {
+    std::exception_ptr failed;
+    try {
+      table->fail_all(why);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (user) user(why);
+    if (failed) std::rethrow_exception(failed);
+  });
+  opts.on_disconnect([table, user = opts.disconnect_callback()](const reason& why) {
+    std::exception_ptr failed;
+    try {
+      table->close(why);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (user) user(why);
+    if (failed) std::rethrow_exception(failed);
+  });
+  return table;
+}
+
+}  // namespace detail
+}  // namespace wspulse
 // #include "wspulse/error.hpp"
 // #include "wspulse/frame.hpp"
 // #include "wspulse/logger.hpp"
@@ -4345,6 +4938,7 @@ void WSPULSE_CORE::invoke(const char* which, const Fn& fn, Args&&... args) {
 // #include "wspulse/policies.hpp"
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string_view>
@@ -4417,6 +5011,27 @@ class basic_client {
   /// callbacks run; on the calling thread if that already happened).
   template <class Handler>
   void async_close(Handler&& handler);
+  // ---- request / acknowledge (issue 9 §2; bodies in impl/request.hpp) ----
+  /// Runs once where callbacks run: with the answer (`failure` empty) or why it failed.
+  using request_handler = std::function<void(const reason& failure, const frame& answer)>;
+  /// Sends `f` and returns a future of its answer: the first inbound frame with the same `id`
+  /// that is not the room's echo of `f` itself (a frame equal to `f` as the codec reads it
+  /// back). An empty id gets a unique one. The future fails with a request_error: code
+  /// errc::request_timeout after `timeout` ((0, 10 min]), the drop's reason when the transport
+  /// drops first, the disconnect reason (errc::connection_closed after close()), or why it
+  /// could not be sent (send()'s errors, errc::too_many_requests, errc::duplicate_request).
+  /// The answer does not reach on_message; the echo, and an answer after the request ended, do.
+  std::future<frame> request(frame f, std::chrono::milliseconds timeout);
+  /// As request(f, timeout), completed by `on_done`. Returns an error (and never calls
+  /// `on_done`) when the request could not be sent; {} when `on_done` will run exactly once.
+  std::error_code request(frame f, std::chrono::milliseconds timeout, request_handler on_done);
+  /// As request(), matched by `key` instead of the id: the answer is the first inbound frame
+  /// for which options::answer_key returns `key` (the hub drops `id`: its applications put
+  /// the key in the payload). `f` is sent as it is. Without answer_key: std::errc::invalid_argument.
+  std::future<frame> request_keyed(std::string key, frame f, std::chrono::milliseconds timeout);
+  std::error_code request_keyed(std::string key, frame f, std::chrono::milliseconds timeout,
+                                request_handler on_done);
+
   /// Ready once the client is permanently finished (on_disconnect has returned).
   std::shared_future<void> done() const;
   /// A transport is open right now.
@@ -4428,7 +5043,9 @@ class basic_client {
   using core_type =
       detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>;
   using core_ptr = std::shared_ptr<detail::core_interface>;
-  explicit basic_client(core_ptr core) noexcept : core_(std::move(core)) {}
+  using requests_ptr = std::shared_ptr<detail::request_table>;
+  explicit basic_client(core_ptr core, requests_ptr requests = nullptr) noexcept
+      : core_(std::move(core)), requests_(std::move(requests)) {}
   static core_ptr make_core(std::string_view url, options&& opts, asio::io_context* io,
                             reason& why);
   static basic_client dial_on(asio::io_context* io, std::string_view url, options&& opts,
@@ -4437,7 +5054,12 @@ class basic_client {
   static void async_dial_on(asio::io_context* io, std::string_view url, options&& opts,
                             Handler&& handler);
 
+  std::error_code start_request(detail::request_table::match how, std::string key, frame f,
+                                std::chrono::milliseconds timeout,
+                                detail::request_table::completion done);  // issue 9 §2
+
   core_ptr core_;
+  requests_ptr requests_;  // request/ack (issue 9 §2)
 };
 
 /// The client with every default policy.
@@ -4474,6 +5096,7 @@ WSPULSE_CLIENT& WSPULSE_CLIENT::operator=(basic_client&& other) noexcept {
   if (this != &other) {
     close();
     core_ = std::move(other.core_);
+    requests_ = std::move(other.requests_);  // request/ack (issue 9 §2)
   }
   return *this;
 }
@@ -4508,10 +5131,11 @@ WSPULSE_CLIENT WSPULSE_CLIENT::dial_on(asio::io_context* io, std::string_view ur
                                        reason& why) noexcept {
   try {
     why = reason{};
+    requests_ptr requests = detail::attach_request_table<X>(opts);  // request/ack (issue 9 §2)
     core_ptr core = make_core(url, std::move(opts), io, why);
     if (!core) return basic_client();
     why = core->run_first_dial();
-    if (!why) return basic_client(std::move(core));
+    if (!why) return basic_client(std::move(core), std::move(requests));
   } catch (const std::bad_alloc&) {
     why = reason(std::make_error_code(std::errc::not_enough_memory));
   } catch (const std::system_error& ex) {
@@ -4575,10 +5199,11 @@ void WSPULSE_CLIENT::async_dial_on(asio::io_context* io, std::string_view url, o
     asio::post(*io, [h, why = std::move(why)]() mutable { (*h)(std::move(why), basic_client()); });
   };
   reason why;
+  requests_ptr requests = detail::attach_request_table<X>(opts);  // request/ack (issue 9 §2)
   core_ptr core = make_core(url, std::move(opts), io, why);
   if (!core) return fail(std::move(why));
-  why = core->start([h](reason outcome, core_ptr engine) {
-    (*h)(std::move(outcome), basic_client(std::move(engine)));
+  why = core->start([h, requests](reason outcome, core_ptr engine) {
+    (*h)(std::move(outcome), engine ? basic_client(std::move(engine), requests) : basic_client());
   });
   if (why) fail(std::move(why));
 }
@@ -4620,6 +5245,118 @@ std::shared_future<void> WSPULSE_CLIENT::done() const {
 
 #undef WSPULSE_CLIENT
 #undef WSPULSE_CLIENT_TEMPLATE
+
+}  // namespace wspulse
+// #include "wspulse/impl/request.hpp"
+// wspulse_client — bodies of basic_client's request / acknowledge (issue 9 §2); the table of
+// pending requests is detail/requests.hpp.
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>  // std::max
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <system_error>
+#include <utility>
+
+namespace wspulse {
+namespace detail {
+
+inline constexpr std::chrono::milliseconds max_request_timeout{10 * 60 * 1000};
+
+// The timers of a table: one wake-up at a time is enough (the table says when the next is
+// due). Weak references: a timer never keeps a finished client or its table alive.
+inline void schedule_request_wake(const std::weak_ptr<core_interface>& core,
+                                  const std::weak_ptr<request_table>& table,
+                                  request_table::clock::time_point at) {
+  const auto shared = core.lock();
+  if (!shared) return;
+  const auto delay = std::chrono::ceil<std::chrono::milliseconds>(
+      at - request_table::clock::now());  // never early: the deadline must have passed
+  shared->call_after(std::max(delay, std::chrono::milliseconds(0)), [core, table, at] {
+    const auto live = table.lock();
+    if (!live) return;
+    if (auto next = live->wake(at)) schedule_request_wake(core, table, *next);
+  });
+}
+
+inline request_table::completion future_completion(std::shared_ptr<std::promise<frame>> promise) {
+  return [promise = std::move(promise)](const reason& failure, const frame& answer) {
+    if (failure) {
+      promise->set_exception(std::make_exception_ptr(request_error(failure)));
+    } else {
+      promise->set_value(answer);
+    }
+  };
+}
+
+}  // namespace detail
+
+template <class C, class L, class B, class H, class X, class D>
+std::error_code basic_client<C, L, B, H, X, D>::start_request(
+    detail::request_table::match how, std::string key, frame f, std::chrono::milliseconds timeout,
+    detail::request_table::completion done) {
+  using match = detail::request_table::match;
+  if (!core_ || !requests_) return errc::connection_closed;
+  if (timeout.count() <= 0 || timeout > detail::max_request_timeout)
+    return std::make_error_code(std::errc::invalid_argument);
+  frame echo;
+  if (how == match::by_id) {
+    if (f.id.empty()) f.id = requests_->unique_id();
+    key = f.id;
+    if (std::error_code ec = requests_->echo_of(f, echo)) return ec;  // it could not be sent
+  } else if (key.empty() || !requests_->has_answer_key()) {
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  auto admitted = requests_->add(how, key, std::move(echo), timeout, std::move(done));
+  if (admitted.refused) return admitted.refused;
+  // Before the send: a wake-up that finds its request gone does nothing.
+  if (admitted.wake) detail::schedule_request_wake(core_, requests_, *admitted.wake);
+  if (std::error_code ec = core_->send(f, std::chrono::milliseconds(0))) {
+    if (requests_->withdraw(how, key)) return ec;
+    // The client finished meanwhile: the request already failed with that reason.
+  }
+  return {};
+}
+
+template <class C, class L, class B, class H, class X, class D>
+std::future<frame> basic_client<C, L, B, H, X, D>::request(frame f,
+                                                           std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<frame>>();
+  std::future<frame> answer = promise->get_future();
+  if (std::error_code ec = start_request(detail::request_table::match::by_id, std::string(),
+                                         std::move(f), timeout, detail::future_completion(promise)))
+    promise->set_exception(std::make_exception_ptr(request_error(reason(ec))));
+  return answer;
+}
+
+template <class C, class L, class B, class H, class X, class D>
+std::error_code basic_client<C, L, B, H, X, D>::request(frame f, std::chrono::milliseconds timeout,
+                                                        request_handler on_done) {
+  if (!on_done) return std::make_error_code(std::errc::invalid_argument);
+  return start_request(detail::request_table::match::by_id, std::string(), std::move(f), timeout,
+                       std::move(on_done));
+}
+
+template <class C, class L, class B, class H, class X, class D>
+std::future<frame> basic_client<C, L, B, H, X, D>::request_keyed(
+    std::string key, frame f, std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<frame>>();
+  std::future<frame> answer = promise->get_future();
+  if (std::error_code ec = start_request(detail::request_table::match::by_key, std::move(key),
+                                         std::move(f), timeout, detail::future_completion(promise)))
+    promise->set_exception(std::make_exception_ptr(request_error(reason(ec))));
+  return answer;
+}
+
+template <class C, class L, class B, class H, class X, class D>
+std::error_code basic_client<C, L, B, H, X, D>::request_keyed(std::string key, frame f,
+                                                              std::chrono::milliseconds timeout,
+                                                              request_handler on_done) {
+  if (!on_done) return std::make_error_code(std::errc::invalid_argument);
+  return start_request(detail::request_table::match::by_key, std::move(key), std::move(f), timeout,
+                       std::move(on_done));
+}
 
 }  // namespace wspulse
 // #include "wspulse/router.hpp"

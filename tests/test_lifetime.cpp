@@ -6,6 +6,7 @@
 
 #include <wspulse_client.hpp>
 
+#include "support/connect_proxy.hpp"
 #include "support/fixtures.hpp"
 #include "support/recorder.hpp"
 #include "support/wait_until.hpp"
@@ -453,6 +454,24 @@ TEST_SUITE("slow name resolution" * doctest::skip(!slow_dns_loaded())) {
     CHECK_FALSE(c);
     CHECK(why.code == errc::handshake_timeout);
     CHECK(took < 1500ms);
+  }
+
+  TEST_CASE("a proxy's host name is looked up like the server's: a hung lookup holds nothing") {
+    test_server server;
+    wspulse::test_support::connect_proxy proxy;
+    quiet_options opts;
+    opts.handshake_timeout(200ms).proxy("http://3000.slow.wspulse.test:" +
+                                        std::to_string(proxy.port()));
+    const int started_before = slow_lookups_started();
+    reason why;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto c = quiet_client::dial(server.url("/ws?id=px"), opts, why);
+    const auto took = since(t0);  // includes the failed client's teardown
+    INFO("dial took " << took.count() << " ms: " << why.message());
+    CHECK_FALSE(c);
+    CHECK(why.code == errc::handshake_timeout);
+    CHECK(took < 1500ms);
+    CHECK(slow_lookups_started() > started_before);  // the proxy's name, not the server's
   }
 
   TEST_CASE("destroying a client whose redial waits for a hung lookup does not wait for it") {

@@ -153,6 +153,42 @@ TEST_SUITE("testserver") {
     CHECK(server.connections().size() == 3);
   }
 
+  TEST_CASE("answering requests: after the room's echo, the sender alone gets <event>.ack") {
+    SUBCASE("answer=1 in the upgrade query") {
+      test_server server;
+      raw_client a, b;
+      REQUIRE(open_client(a, server, "a", "room=r1&answer=1"));
+      REQUIRE(open_client(b, server, "b", "room=r1"));
+      REQUIRE(a.send(R"({"id":"q1","event":"order.create","payload":{"n":1}})"));
+      REQUIRE(a.wait_messages(2));
+      CHECK(a.messages()[0] == R"({"id":"q1","event":"order.create","payload":{"n":1}})");
+      CHECK(a.messages()[1] == R"({"id":"q1","event":"order.create.ack","payload":{"n":1}})");
+      REQUIRE(a.send(R"({"payload":2})"));  // no id, no event
+      REQUIRE(a.wait_messages(4));
+      CHECK(a.messages()[3] == R"({"event":"ack","payload":2})");
+      // b (answer off) got the two echoes and no answer: its own frame's echo comes next.
+      REQUIRE(b.send(R"({"event":"from.b"})"));
+      REQUIRE(b.wait_messages(3));
+      CHECK(b.messages()[1] == R"({"payload":2})");
+      CHECK(b.messages()[2] == R"({"event":"from.b"})");
+    }
+    SUBCASE("server_options::answer_requests; answer=0 turns it off per connection") {
+      server_options options;
+      options.answer_requests = true;
+      test_server server(options);
+      raw_client a, b;
+      REQUIRE(open_client(a, server, "a", "room=r2"));
+      REQUIRE(open_client(b, server, "b", "room=r3&answer=0"));
+      REQUIRE(a.send(R"({"event":"e"})"));
+      REQUIRE(a.wait_messages(2));
+      CHECK(a.messages()[1] == R"({"event":"e.ack"})");
+      REQUIRE(b.send(R"({"event":"x"})"));
+      REQUIRE(b.send(R"({"event":"y"})"));
+      REQUIRE(b.wait_messages(2));
+      CHECK(b.messages() == std::vector<std::string>{R"({"event":"x"})", R"({"event":"y"})"});
+    }
+  }
+
   TEST_CASE("a connection without room joins \"default\" and gets a random id") {
     test_server server;
     raw_client a;

@@ -8,6 +8,7 @@
 #include <wspulse_client.hpp>
 
 #include "support/child_process.hpp"
+#include "support/connect_proxy.hpp"
 #include "support/recorder.hpp"
 #include "support/wait_until.hpp"
 
@@ -179,6 +180,20 @@ TEST_SUITE("tls") {
       CHECK(rec.frames()[1] == wspulse::frame{"1", "tls.echo", "{\"secure\":true}"});
       c.close();
       CHECK(rec.lifecycle() == std::vector<std::string>{"drop", "disconnect"});
+    }
+    SUBCASE("through an HTTP CONNECT proxy (issue 9 §4): TLS end to end inside the tunnel") {
+      wspulse::test_support::connect_proxy proxy;
+      recorder rec;
+      quiet_client::options opts;
+      opts.tls_ca_file(fx.ca("good")).proxy(proxy.url());
+      auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", rec.attach(opts));
+      CHECK(sni_seen(rec) == "\"localhost\"");  // verified and named as without the proxy
+      REQUIRE(c.send({"1", "tls.echo", "{}"}) == std::error_code{});
+      REQUIRE(rec.wait_frames(2));
+      CHECK(rec.frames()[1] == wspulse::frame{"1", "tls.echo", "{}"});
+      c.close();
+      REQUIRE(proxy.requests().size() == 1);
+      CHECK(proxy.requests()[0].rfind("CONNECT localhost:" + peer.port + " HTTP/1.1\r\n", 0) == 0);
     }
     SUBCASE("IP literal: verified against the IP SAN, no SNI (RFC 6066)") {
       recorder rec;

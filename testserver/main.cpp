@@ -21,7 +21,8 @@ namespace {
 const char* const usage_text =
     "usage: wspulse-testserver [--port N] [--control-port N] [--ping-ms N] [--pong-ms N]\n"
     "                          [--max-message N] [--send-buffer N] [--resume DURATION]\n"
-    "                          [--close frame|no_frame|random] [--close-seed N] [--help]\n"
+    "                          [--close frame|no_frame|random] [--close-seed N]\n"
+    "                          [--answer-requests 0|1] [--help]\n"
     "\n"
     "A wspulse-compatible WebSocket test server on 127.0.0.1 (defaults as the wspulse hub's).\n"
     "  --port N           WebSocket port (default 0 = ephemeral)\n"
@@ -41,7 +42,10 @@ const char* const usage_text =
     "                     TCP closed at once; default, or $WSPULSE_TESTSERVER_CLOSE), no_frame\n"
     "                     (TCP closed without the frame), random (no_frame one time in three)\n"
     "  --close-seed N     seed of --close random (default 1)\n"
-    "Upgrade query: id=X room=R token=bad (-> 401) reject=STATUS (-> STATUS); 503 after shutdown.\n"
+    "  --answer-requests 0|1  answer every frame to its sender, after the room's echo, with\n"
+    "                     {id, event: <event>.ack, payload} (default 0; per connection: answer=1)\n"
+    "Upgrade query: id=X room=R token=bad (-> 401) reject=STATUS (-> STATUS) answer=0|1;\n"
+    "503 after shutdown.\n"
     "Prints `READY <ws-port> <control-port>` on stdout once accepting. Stops on SIGTERM/SIGINT.\n"
     "Control API (JSON answers {\"ok\":true} / {\"ok\":false,\"error\":...}):\n"
     "  GET /health  GET /connections?room=R  GET /received?id=X  GET /accepted\n"
@@ -119,6 +123,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--close-seed") {
       ok = parse_number(next, std::numeric_limits<long long>::max(), value);
       options.close_seed = static_cast<std::uint64_t>(value);
+    } else if (arg == "--answer-requests") {
+      ok = parse_number(next, 1, value);
+      options.answer_requests = value == 1;
     } else if (arg == "--close") {
       options.close = wspulse::testing::parse_close_mode(next ? next : "");
       if (!options.close) {

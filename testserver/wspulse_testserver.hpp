@@ -26,6 +26,10 @@
 // - Outbound frames wait in a per-connection buffer of send_buffer frames (default 256) while
 //   the socket is backed up (a stalled reader); a frame sent to a full buffer pushes out the
 //   oldest (counted: dropped()).
+// - Answering requests (server_options::answer_requests, or `answer=1` in the upgrade query):
+//   after broadcasting a frame, the server sends its sender, and only it, an answer
+//   `{"id":<the frame's id, if any>,"event":"<event>.ack","payload":<its payload, if any>}`
+//   ("ack" for a frame without an event), as a hub application answering a request would.
 // - resume_ms > 0: a connection whose transport died (drop, missed pong, client gone; not a
 //   kick, duplicate or shutdown) keeps its session that long; frames sent to it meanwhile are
 //   buffered and written, in order, to the next connection with the same id, before anything
@@ -89,6 +93,8 @@ struct server_options {
   /// Default close behaviour; unset: $WSPULSE_TESTSERVER_CLOSE, else close_mode::frame.
   std::optional<close_mode> close;
   std::uint64_t close_seed = 1;  ///< seed of close_mode::random
+  /// Answer every frame to its sender (after the room's echo); per connection: `answer=1`.
+  bool answer_requests = false;
 };
 
 /// Parses "frame", "no_frame" or "random"; nothing for any other text.
@@ -353,6 +359,34 @@ inline void write_string(json_writer& w, std::string_view s) {
 
 inline std::string ok_json() { return "{\"ok\":true}"; }
 
+// The answer to a request frame (a JSON object): its id and payload, event + ".ack".
+inline std::string answer_json(std::string_view request) {
+  rapidjson::Document doc;
+  doc.Parse(request.data(), request.size());
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  const auto id = doc.FindMember("id");
+  if (id != doc.MemberEnd() && id->value.IsString()) {
+    w.Key("id");
+    w.String(id->value.GetString(), id->value.GetStringLength());
+  }
+  const auto event = doc.FindMember("event");
+  std::string ack = event != doc.MemberEnd() && event->value.IsString()
+                        ? std::string(event->value.GetString(), event->value.GetStringLength())
+                        : std::string();
+  ack += ack.empty() ? "ack" : ".ack";
+  w.Key("event");
+  write_string(w, ack);
+  const auto payload = doc.FindMember("payload");
+  if (payload != doc.MemberEnd()) {
+    w.Key("payload");
+    payload->value.Accept(w);
+  }
+  w.EndObject();
+  return buf.GetString();
+}
+
 inline std::string error_json(std::string_view message) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
@@ -401,6 +435,7 @@ class test_server::core {
     connection_info info;
     bool current = true;  // registered under its id; false once kicked, dropped or replaced
     bool muted = false;
+    bool answers = false;  // answer_requests, or answer=1 in its upgrade query
     bool stalled = false;
     bool awaiting_pong = false;
     unsigned pong_gen = 0;  // tells a stale timer completion from the current one
@@ -693,6 +728,8 @@ class test_server::core {
     p->info.room = room && !room->empty() ? *room : std::string("default");
     p->info.id = id && !id->empty() ? *id : detail::random_uuid(rng_);
     p->info.query = std::string(query);
+    const std::string* answer = detail::find_param(q, "answer");
+    p->answers = answer ? *answer == "1" : opts_.answer_requests;
     for (const auto& header : con->get_request().get_headers()) {
       p->info.headers.emplace_back(header.first, header.second);
     }
@@ -752,7 +789,9 @@ class test_server::core {
   void deliver(const peer_ptr& p, const std::string& text) {
     received_[p->info.id].push_back(text);
     // The hub drops a frame its codec cannot decode and keeps the connection.
-    if (detail::is_json_object(text)) broadcast(p->info.room, text);
+    if (!detail::is_json_object(text)) return;
+    broadcast(p->info.room, text);
+    if (p->answers) enqueue(p, detail::answer_json(text));  // after the echo, to the sender
   }
 
   void send_ping(const peer_ptr& p) {

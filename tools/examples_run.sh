@@ -13,6 +13,7 @@ for bin in "$build"/wspulse-example-*; do
   case "$name" in
     codec) "$bin" ;;  # no network
     chat) printf '%s\n' "hello" "bye" | "$bin" "$WSPULSE_URL/ws?room=ex-chat" ;;
+    request) "$bin" "$WSPULSE_URL/ws?room=ex-request&answer=1" ;;  # the server answers
     *) "$bin" "$WSPULSE_URL/ws?room=ex-$name" ;;
   esac
 done

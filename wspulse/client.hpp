@@ -4,6 +4,7 @@
 
 #include "codec.hpp"
 #include "detail/client_core.hpp"
+#include "detail/requests.hpp"  // request/ack (issue 9 §2)
 #include "error.hpp"
 #include "frame.hpp"
 #include "logger.hpp"
@@ -11,6 +12,7 @@
 #include "policies.hpp"
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string_view>
@@ -83,6 +85,27 @@ class basic_client {
   /// callbacks run; on the calling thread if that already happened).
   template <class Handler>
   void async_close(Handler&& handler);
+  // ---- request / acknowledge (issue 9 §2; bodies in impl/request.hpp) ----
+  /// Runs once where callbacks run: with the answer (`failure` empty) or why it failed.
+  using request_handler = std::function<void(const reason& failure, const frame& answer)>;
+  /// Sends `f` and returns a future of its answer: the first inbound frame with the same `id`
+  /// that is not the room's echo of `f` itself (a frame equal to `f` as the codec reads it
+  /// back). An empty id gets a unique one. The future fails with a request_error: code
+  /// errc::request_timeout after `timeout` ((0, 10 min]), the drop's reason when the transport
+  /// drops first, the disconnect reason (errc::connection_closed after close()), or why it
+  /// could not be sent (send()'s errors, errc::too_many_requests, errc::duplicate_request).
+  /// The answer does not reach on_message; the echo, and an answer after the request ended, do.
+  std::future<frame> request(frame f, std::chrono::milliseconds timeout);
+  /// As request(f, timeout), completed by `on_done`. Returns an error (and never calls
+  /// `on_done`) when the request could not be sent; {} when `on_done` will run exactly once.
+  std::error_code request(frame f, std::chrono::milliseconds timeout, request_handler on_done);
+  /// As request(), matched by `key` instead of the id: the answer is the first inbound frame
+  /// for which options::answer_key returns `key` (the hub drops `id`: its applications put
+  /// the key in the payload). `f` is sent as it is. Without answer_key: std::errc::invalid_argument.
+  std::future<frame> request_keyed(std::string key, frame f, std::chrono::milliseconds timeout);
+  std::error_code request_keyed(std::string key, frame f, std::chrono::milliseconds timeout,
+                                request_handler on_done);
+
   /// Ready once the client is permanently finished (on_disconnect has returned).
   std::shared_future<void> done() const;
   /// A transport is open right now.
@@ -94,7 +117,9 @@ class basic_client {
   using core_type =
       detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>;
   using core_ptr = std::shared_ptr<detail::core_interface>;
-  explicit basic_client(core_ptr core) noexcept : core_(std::move(core)) {}
+  using requests_ptr = std::shared_ptr<detail::request_table>;
+  explicit basic_client(core_ptr core, requests_ptr requests = nullptr) noexcept
+      : core_(std::move(core)), requests_(std::move(requests)) {}
   static core_ptr make_core(std::string_view url, options&& opts, asio::io_context* io,
                             reason& why);
   static basic_client dial_on(asio::io_context* io, std::string_view url, options&& opts,
@@ -103,7 +128,12 @@ class basic_client {
   static void async_dial_on(asio::io_context* io, std::string_view url, options&& opts,
                             Handler&& handler);
 
+  std::error_code start_request(detail::request_table::match how, std::string key, frame f,
+                                std::chrono::milliseconds timeout,
+                                detail::request_table::completion done);  // issue 9 §2
+
   core_ptr core_;
+  requests_ptr requests_;  // request/ack (issue 9 §2)
 };
 
 /// The client with every default policy.
@@ -123,3 +153,4 @@ inline client dial(std::string_view url, options opts, reason& why) noexcept {
 }  // namespace wspulse
 
 #include "impl/client.hpp"
+#include "impl/request.hpp"  // request/ack (issue 9 §2)

@@ -1,12 +1,12 @@
 // wspulse_client — error codes (category "wspulse"), the reason a transport or client ended,
-// and the exception thrown by the throwing form of dial.
+// and the exceptions thrown by the throwing form of dial and carried by a failed request.
 // SPDX-License-Identifier: MIT
 #pragma once
 
 #include "config.hpp"
 
 #include <cstdint>
-#include <memory>  // std::shared_ptr: dial_error copies never throw
+#include <memory>  // std::shared_ptr: dial_error / request_error copies never throw
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -33,6 +33,9 @@ enum class errc {
   tls_unavailable,        ///< a wss:// URL on a build without WSPULSE_CLIENT_ENABLE_TLS
   // Beyond api.md's list (appended, so earlier values stay stable):
   tls_handshake_failed,  ///< certificate or TLS protocol failure (see reason::detail)
+  request_timeout,       ///< no answer to a request() within its timeout
+  too_many_requests,     ///< the bounded table of pending requests is full; nothing was sent
+  duplicate_request,     ///< a request with that id (or key) is already pending; nothing was sent
 };
 
 namespace detail {
@@ -57,6 +60,9 @@ class error_category_impl final : public std::error_category {
       case errc::invalid_url: return "invalid URL";
       case errc::tls_unavailable: return "TLS support not compiled in";
       case errc::tls_handshake_failed: return "TLS handshake failed";
+      case errc::request_timeout: return "request timed out";
+      case errc::too_many_requests: return "too many pending requests";
+      case errc::duplicate_request: return "a request with this id is already pending";
     }
     return "unknown wspulse error";
   }
@@ -103,19 +109,16 @@ struct reason {
   }
 };
 
-/// Thrown by the throwing form of dial(); carries the full reason.
-///
-/// `code()` is `why().code`; `what()` reads "wspulse: dial failed: " followed by
-/// `why().message()`, e.g. "wspulse: dial failed: server rejected the handshake (HTTP 401)".
+namespace detail {
+/// A std::system_error carrying a reason: what() is `prefix` followed by why().message().
 /// Copying never throws (the reason and the text are shared between copies).
-class dial_error : public std::system_error {
+class reason_error : public std::system_error {
  public:
-  explicit dial_error(reason why)
+  reason_error(const char* prefix, reason why)
       : std::system_error(why.code),
-        data_(std::make_shared<const data>(
-            data{"wspulse: dial failed: " + why.message(), std::move(why)})) {}
+        data_(std::make_shared<const data>(data{prefix + why.message(), std::move(why)})) {}
 
-  /// Why the dial failed.
+  /// Why it failed.
   const wspulse::reason& why() const noexcept { return data_->why; }
 
   // std::system_error's own text appends code().message(), which reason::message() already
@@ -128,6 +131,28 @@ class dial_error : public std::system_error {
     wspulse::reason why;
   };
   std::shared_ptr<const data> data_;
+};
+}  // namespace detail
+
+/// Thrown by the throwing form of dial(); carries the full reason.
+///
+/// `code()` is `why().code`; `what()` reads "wspulse: dial failed: " followed by
+/// `why().message()`, e.g. "wspulse: dial failed: server rejected the handshake (HTTP 401)".
+/// Copying never throws.
+class dial_error : public detail::reason_error {
+ public:
+  explicit dial_error(reason why) : reason_error("wspulse: dial failed: ", std::move(why)) {}
+};
+
+/// The exception of a failed request() future; carries the full reason.
+///
+/// `code()` is `why().code`: errc::request_timeout, the reason of the drop or disconnect that
+/// ended the request (e.g. errc::server_closed with its close code), errc::connection_closed,
+/// or why it could not be sent (errc::send_buffer_full, errc::too_many_requests, …). `what()`
+/// reads "wspulse: request failed: " followed by `why().message()`. Copying never throws.
+class request_error : public detail::reason_error {
+ public:
+  explicit request_error(reason why) : reason_error("wspulse: request failed: ", std::move(why)) {}
 };
 
 }  // namespace wspulse

@@ -7,6 +7,7 @@
 #include "error.hpp"
 #include "frame.hpp"
 #include "policies.hpp"
+#include "detail/proxy_url.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -53,6 +54,7 @@ class basic_options {
   using restore_handler = std::function<void()>;
   using close_code_predicate = std::function<bool(std::uint16_t code)>;
   using reconnect_hook = std::function<void(std::string& url, header_list& headers)>;
+  using answer_key_extractor = std::function<std::string(const frame&)>;
 
   basic_options& on_message(message_handler fn) {
     on_message_ = std::move(fn);
@@ -199,6 +201,36 @@ class basic_options {
     return *this;
   }
 
+  /// How request_keyed() recognises an answer: `fn` returns the correlation key an inbound
+  /// frame answers, or an empty string when the frame is no answer (an echo of a request, a
+  /// broadcast, …). Called on the callback thread, for every inbound frame while a keyed
+  /// request is pending. The hub drops `id`: its applications answer with the key inside the
+  /// payload. An exception from `fn` counts as an exception from on_message.
+  basic_options& answer_key(answer_key_extractor fn) {
+    answer_key_ = std::move(fn);
+    return *this;
+  }
+
+  /// Dials through an HTTP CONNECT proxy, `http://host[:port]` (port 80 by default), for ws://
+  /// and wss:// alike (TLS runs end to end inside the tunnel). A refusal is
+  /// errc::handshake_rejected with the proxy's http_status and a detail naming the proxy.
+  /// @throws std::invalid_argument for another scheme, a missing host, a bad port, a path,
+  /// or credentials in the URL (pass them to proxy(url, user, password))
+  basic_options& proxy(std::string_view url) {
+    proxy_ = detail::parse_proxy_url(url);
+    return *this;
+  }
+  /// As proxy(url), authenticating with Basic credentials (Proxy-Authorization). The
+  /// credentials are never logged.
+  /// @throws std::invalid_argument as proxy(url); also when user is empty or holds ':', or
+  /// either holds CR, LF or NUL
+  basic_options& proxy(std::string_view url, std::string_view user, std::string_view password) {
+    detail::proxy_settings proxy = detail::parse_proxy_url(url);
+    detail::set_proxy_credentials(proxy, user, password);  // throws before anything is set
+    proxy_ = std::move(proxy);
+    return *this;
+  }
+
   // Read access for the client (and for users who build options in one place).
   const message_handler& message_callback() const noexcept { return on_message_; }
   const reason_handler& drop_callback() const noexcept { return on_drop_; }
@@ -224,6 +256,9 @@ class basic_options {
   bool tls_verify() const noexcept { return tls_verify_; }
   const std::string& tls_client_cert_file() const noexcept { return tls_client_cert_file_; }
   const std::string& tls_client_key_file() const noexcept { return tls_client_key_file_; }
+  const answer_key_extractor& answer_key_callback() const noexcept { return answer_key_; }
+  /// The proxy to dial through; empty (operator bool false) when none.
+  const detail::proxy_settings& proxy_settings() const noexcept { return proxy_; }
 
  private:
   message_handler on_message_;
@@ -250,6 +285,8 @@ class basic_options {
   bool tls_verify_ = true;
   std::string tls_client_cert_file_;
   std::string tls_client_key_file_;
+  answer_key_extractor answer_key_;
+  detail::proxy_settings proxy_;
 };
 
 }  // namespace wspulse

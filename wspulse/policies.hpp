@@ -29,6 +29,7 @@ inline constexpr std::size_t min_send_frames = 1;
 inline constexpr std::size_t max_send_frames = 4096;
 inline constexpr std::size_t max_message_bytes = std::size_t{64} << 20;
 inline constexpr std::size_t max_inbound_bytes = std::size_t{1} << 30;
+inline constexpr std::size_t max_pending_requests = 65536;
 }  // namespace limits
 
 namespace detail {
@@ -141,9 +142,12 @@ using no_heartbeat = basic_no_heartbeat<>;
 /// message limit (0 = none). InboundFrames and InboundBytes: received messages (count, and
 /// payload bytes) that may wait for a slow on_message; when either is reached the client stops
 /// reading (TCP back-pressure) until the handler has worked through half of them. One message
-/// larger than InboundBytes is still delivered: reading pauses after it.
+/// larger than InboundBytes is still delivered: reading pauses after it. PendingRequests:
+/// requests (request()) waiting for their answer at once; one more fails at once with
+/// errc::too_many_requests.
 template <std::size_t SendFrames = 256, std::size_t MaxMessageBytes = std::size_t{1} << 20,
-          std::size_t InboundFrames = 1024, std::size_t InboundBytes = std::size_t{16} << 20>
+          std::size_t InboundFrames = 1024, std::size_t InboundBytes = std::size_t{16} << 20,
+          std::size_t PendingRequests = 256>
 struct buffer_bounds {
   static_assert(SendFrames >= limits::min_send_frames && SendFrames <= limits::max_send_frames,
                 "wspulse: the send buffer must hold [1, 4096] frames");
@@ -152,11 +156,14 @@ struct buffer_bounds {
   static_assert(InboundFrames >= 1, "wspulse: at least one inbound frame must be able to wait");
   static_assert(InboundBytes >= 1 && InboundBytes <= limits::max_inbound_bytes,
                 "wspulse: the inbound byte bound must be in [1, 1 GiB]");
+  static_assert(PendingRequests >= 1 && PendingRequests <= limits::max_pending_requests,
+                "wspulse: the pending request bound must be in [1, 65536]");
 
   static constexpr std::size_t send_frames = SendFrames;
   static constexpr std::size_t max_message_bytes = MaxMessageBytes;
   static constexpr std::size_t inbound_frames = InboundFrames;
   static constexpr std::size_t inbound_bytes = InboundBytes;
+  static constexpr std::size_t pending_requests = PendingRequests;
 };
 
 /// Callbacks on a thread of the client's own (the default): a handler may block for seconds and
@@ -189,6 +196,13 @@ struct inbound_bytes_of : std::integral_constant<std::size_t, std::size_t{16} <<
 template <class Bounds>
 struct inbound_bytes_of<Bounds, std::void_t<decltype(Bounds::inbound_bytes)>>
     : std::integral_constant<std::size_t, Bounds::inbound_bytes> {};
+
+/// Bounds::pending_requests, or buffer_bounds' default for a Bounds type written before it.
+template <class Bounds, class = void>
+struct pending_requests_of : std::integral_constant<std::size_t, 256> {};
+template <class Bounds>
+struct pending_requests_of<Bounds, std::void_t<decltype(Bounds::pending_requests)>>
+    : std::integral_constant<std::size_t, Bounds::pending_requests> {};
 }  // namespace detail
 
 }  // namespace wspulse

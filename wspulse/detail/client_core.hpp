@@ -83,6 +83,9 @@ class core_interface {
   virtual void async_close(std::function<void()> then) = 0;
   virtual std::shared_future<void> done() const = 0;
   virtual bool connected() const noexcept = 0;
+  // request/ack hook (issue 9 §2): runs fn where callbacks run, in order with them, once
+  // `delay` has passed; never once the client finished.
+  virtual void call_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
 };
 
 template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Dispatch,
@@ -108,6 +111,7 @@ class client_core final
   void async_close(std::function<void()> then) override;
   std::shared_future<void> done() const override { return done_; }
   bool connected() const noexcept override { return connected_.load(std::memory_order_acquire); }
+  void call_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
 
   /// The calling thread may not wait for this client (its I/O thread or callback thread).
   bool on_own_thread() const noexcept;

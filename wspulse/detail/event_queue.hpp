@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -27,11 +28,13 @@ struct event {
     redial,      // before_reconnect runs; data: the next dial's URL, headers: its headers
     disconnect,  // why: the client's end; the last event
     stop,        // the first dial failed (why): the completion runs; the last event
+    call,        // call: what call_after runs (request/ack timers, issue 9 §2)
   } what;
   std::string data;
   reason why;
   std::uint64_t transport{};
   header_list headers{};
+  std::function<void()> call{};
 
   bool last() const noexcept { return what == kind::disconnect || what == kind::stop; }
 };

@@ -6,7 +6,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "../error.hpp"
 #include "asio_check.hpp"
+#include "proxy_url.hpp"
 #include "start_thread.hpp"
 
 #include <websocketpp/client.hpp>
@@ -20,6 +22,9 @@
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/write.hpp>
 
 #include <netdb.h>  // getaddrinfo
 
@@ -105,6 +110,42 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
     transport_ = transport;
   }
 
+  // ---- HTTP CONNECT proxy (issue 9 §4) ----
+  /// Dial through this proxy (the endpoint connects TCP to it and opens the tunnel).
+  void set_tunnel(const proxy_settings& proxy) { tunnel_ = proxy; }
+  const proxy_settings* tunnel() const noexcept { return tunnel_ ? &*tunnel_ : nullptr; }
+  /// Why the tunnel could not be opened (the reason of the failed dial); empty when it was.
+  const std::optional<reason>& tunnel_refusal() const noexcept { return tunnel_refusal_; }
+
+  /// Records why the tunnel failed and returns the error to end the dial with.
+  std::error_code tunnel_failed(std::string what, std::error_code ec, int status = 0) {
+    reason why(status != 0 ? errc::handshake_rejected : errc::connection_lost);
+    why.http_status = status;
+    why.detail = "proxy " + tunnel_->display + ": " + what;
+    tunnel_refusal_ = std::move(why);
+    return ec;
+  }
+
+  /// Writes CONNECT authority, reads the proxy's answer (bounded), then calls done: {} once the
+  /// tunnel is open (2xx), an error otherwise (see tunnel_refusal()).
+  void open_tunnel(const std::string& authority, websocketpp::transport::connect_handler done) {
+    tunnel_io_ = std::make_shared<tunnel_io>();
+    tunnel_io_->request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+    if (!tunnel_->authorization.empty())
+      tunnel_io_->request += "Proxy-Authorization: " + tunnel_->authorization + "\r\n";
+    tunnel_io_->request += "\r\n";
+    asio::async_write(
+        this->get_next_layer(), asio::buffer(tunnel_io_->request),
+        [this, self = this->get_shared(), done](const std::error_code& ec, std::size_t) {
+          if (ec) return done(tunnel_failed("cannot send CONNECT: " + ec.message(), ec));
+          asio::async_read_until(
+              this->get_next_layer(), tunnel_io_->reply, "\r\n\r\n",
+              [this, self, done](const std::error_code& read_ec, std::size_t header_bytes) {
+                done(tunnel_answered(read_ec, header_bytes));
+              });
+        });
+  }
+
   /// How answer_ping() writes a pong (the websocketpp connection derived from this one).
   void set_pong_sender(std::function<void(const std::string&)> send) {
     send_pong_ = std::move(send);
@@ -171,6 +212,37 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   }
 
  private:
+  struct tunnel_io {
+    std::string request;
+    asio::streambuf reply{16 * 1024};  // a proxy's answer header larger than this is refused
+  };
+
+  std::error_code tunnel_answered(const std::error_code& ec, std::size_t header_bytes) {
+    const auto failed = websocketpp::transport::asio::error::make_error_code(
+        websocketpp::transport::asio::error::proxy_failed);
+    if (ec == asio::error::operation_aborted) return ec;  // abandoned (handshake_timeout)
+    if (ec == asio::error::not_found) return tunnel_failed("answer header too large", failed);
+    if (ec) return tunnel_failed("no answer to CONNECT: " + ec.message(), ec);
+    const char* data = static_cast<const char*>(tunnel_io_->reply.data().data());
+    const std::string head(data, header_bytes);
+    const bool extra = tunnel_io_->reply.size() > header_bytes;
+    tunnel_io_.reset();
+    // "HTTP/1.x SSS text"
+    const std::string line = head.substr(0, head.find("\r\n"));
+    const std::size_t sp = line.find(' ');
+    int status = 0;
+    if (line.compare(0, 7, "HTTP/1.") == 0 && sp != std::string::npos && sp + 4 <= line.size() &&
+        (sp + 4 == line.size() || line[sp + 4] == ' ')) {
+      for (std::size_t i = sp + 1; i < sp + 4; ++i)
+        status = line[i] >= '0' && line[i] <= '9' ? status * 10 + (line[i] - '0') : -1000;
+    }
+    if (status < 100) return tunnel_failed("malformed answer to CONNECT", failed);
+    if (status / 100 != 2)
+      return tunnel_failed("refused the tunnel: " + line.substr(sp + 1), failed, status);
+    if (extra) return tunnel_failed("sent data before the tunnel opened", failed);
+    return {};
+  }
+
   void pong_written() {
     pong_outstanding_ = false;
     if (!ping_unanswered_) return;
@@ -203,6 +275,9 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   bool pong_outstanding_ = false;
   bool ping_unanswered_ = false;
   std::string latest_ping_;
+  std::optional<proxy_settings> tunnel_;
+  std::optional<reason> tunnel_refusal_;
+  std::shared_ptr<tunnel_io> tunnel_io_;  // the CONNECT exchange, while it runs
 };
 
 // Name resolution on a detached thread of its own, per lookup. Asio's resolver runs
@@ -318,25 +393,36 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
 
   void async_connect(transport_con_ptr tcon, websocketpp::uri_ptr u,
                      websocketpp::transport::connect_handler cb) {
-    if (!tcon->get_proxy().empty()) return base::async_connect(tcon, u, std::move(cb));
     tcon->set_uri(u);
     // handle_resolve cancels the DNS timer it is given: hand it one that does nothing.
     auto dns_timer = tcon->set_timer(config::timeout_dns_resolve, [](const std::error_code&) {});
-    const std::string& host = u->get_host();
+    std::string host = u->get_host();
+    std::string port = u->get_port_str();
+    if (const proxy_settings* proxy = tcon->tunnel()) {  // HTTP proxy (issue 9 §4)
+      // TCP goes to the proxy (its name looked up like any other, below); once connected, the
+      // tunnel opens before websocketpp starts (TLS and the upgrade then run inside it).
+      host = proxy->host;
+      port = proxy->port;
+      cb = [tcon, authority = u->get_authority(), cb = std::move(cb)](const std::error_code& ec) {
+        if (ec) return cb(tcon->tunnel_failed(ec.message(), ec));
+        tcon->open_tunnel(authority, cb);
+      };
+    }
     const bool bracketed = host.size() > 1 && host.front() == '[';
+    if (bracketed) host = host.substr(1, host.size() - 2);
     std::error_code ec;
-    const auto address =
-        asio::ip::make_address(bracketed ? host.substr(1, host.size() - 2) : host, ec);
+    const auto address = asio::ip::make_address(host, ec);
     if (!ec) {  // an IP literal needs no lookup
       auto results = asio::ip::tcp::resolver::results_type::create(
-          asio::ip::tcp::endpoint(address, u->get_port()), host, u->get_port_str());
+          asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(std::stoul(port))), host,
+          port);
       return base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
     }
     if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service(), owner_);
     const std::uint64_t id = ++lookups_;
-    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, u->get_port_str()});
+    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, port});
     try {
-      start_thread([gate = gate_, this_endpoint = this, id, host, port = u->get_port_str()] {
+      start_thread([gate = gate_, this_endpoint = this, id, host, port] {
         ::addrinfo hints{};
         hints.ai_family = AF_UNSPEC;
         hints.ai_socktype = SOCK_STREAM;

@@ -16,6 +16,7 @@ WSPULSE_CLIENT& WSPULSE_CLIENT::operator=(basic_client&& other) noexcept {
   if (this != &other) {
     close();
     core_ = std::move(other.core_);
+    requests_ = std::move(other.requests_);  // request/ack (issue 9 §2)
   }
   return *this;
 }
@@ -50,10 +51,11 @@ WSPULSE_CLIENT WSPULSE_CLIENT::dial_on(asio::io_context* io, std::string_view ur
                                        reason& why) noexcept {
   try {
     why = reason{};
+    requests_ptr requests = detail::attach_request_table<X>(opts);  // request/ack (issue 9 §2)
     core_ptr core = make_core(url, std::move(opts), io, why);
     if (!core) return basic_client();
     why = core->run_first_dial();
-    if (!why) return basic_client(std::move(core));
+    if (!why) return basic_client(std::move(core), std::move(requests));
   } catch (const std::bad_alloc&) {
     why = reason(std::make_error_code(std::errc::not_enough_memory));
   } catch (const std::system_error& ex) {
@@ -117,10 +119,11 @@ void WSPULSE_CLIENT::async_dial_on(asio::io_context* io, std::string_view url, o
     asio::post(*io, [h, why = std::move(why)]() mutable { (*h)(std::move(why), basic_client()); });
   };
   reason why;
+  requests_ptr requests = detail::attach_request_table<X>(opts);  // request/ack (issue 9 §2)
   core_ptr core = make_core(url, std::move(opts), io, why);
   if (!core) return fail(std::move(why));
-  why = core->start([h](reason outcome, core_ptr engine) {
-    (*h)(std::move(outcome), basic_client(std::move(engine)));
+  why = core->start([h, requests](reason outcome, core_ptr engine) {
+    (*h)(std::move(outcome), engine ? basic_client(std::move(engine), requests) : basic_client());
   });
   if (why) fail(std::move(why));
 }

@@ -50,6 +50,7 @@ bool WSPULSE_CORE::handle(event& e, frame& scratch) {
       invoke("on_transport_restore", opts_.restore_callback());
       return false;
     case event::kind::redial: run_reconnect_hook(e); return false;
+    case event::kind::call: invoke("request timer", e.call); return false;  // issue 9 §2
     case event::kind::disconnect:
       invoke("on_disconnect", opts_.disconnect_callback(), e.why);
       break;

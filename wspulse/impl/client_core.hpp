@@ -230,6 +230,21 @@ void WSPULSE_CORE::wait_until_done() {
   }
 }
 
+// request/ack hook (issue 9 §2): one timer per call, on the I/O thread; what it runs goes to the
+// callback side like any event (nothing runs after on_disconnect).
+WSPULSE_CORE_TEMPLATE
+void WSPULSE_CORE::call_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  post_io([delay, fn = std::move(fn)](client_core& self) mutable {
+    if (self.finished_) return;
+    auto timer = std::make_shared<asio::steady_timer>(self.io_, delay);
+    timer->async_wait(self.weak_handler(
+        [timer, fn = std::move(fn)](client_core& core, const std::error_code& ec) mutable {
+          if (!ec && !core.finished_)
+            core.post_event({event::kind::call, {}, {}, 0, {}, std::move(fn)});
+        }));
+  });
+}
+
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::join_threads() {
   std::lock_guard<std::mutex> lock(join_mu_);

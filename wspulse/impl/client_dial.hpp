@@ -30,6 +30,7 @@ void WSPULSE_CORE::begin_dial() {
   }
 #endif
   for (const auto& [name, value] : headers_) con.append_header(name, value);
+  if (opts_.proxy_settings()) con.set_tunnel(opts_.proxy_settings());  // issue 9 §4
   con.set_max_message_size(opts_.max_message_size() == 0 ? no_limit_message_ceiling
                                                          : opts_.max_message_size());
   // After a close frame (either side's), the TCP close may take write_wait, then it is forced.
@@ -106,6 +107,7 @@ void WSPULSE_CORE::on_fail(std::uint64_t id) {
 
 WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::failure_reason(const connection_ptr& con) {
+  if (const auto& refused = con->tunnel_refusal()) return *refused;  // issue 9 §4
   const int status = static_cast<int>(con->get_response_code());
   if (status != 0 && status != 101) {
     reason why(errc::handshake_rejected);
