@@ -17,8 +17,10 @@
 // read there, in the same state.
 //
 // Rules (exit 1): (1) a client never got back to a working connection within 10 s; (2) a lost
-// frame anywhere but at a transport boundary: more runs of lost frames in a stream than drops of
-// its sender; (3) a run larger than the OS-buffer window: the kernel buffers along the path
+// frame anywhere but at a transport boundary: a run of lost frames between two frames whose
+// echoes came back to the sender on one and the same connection (FIFO and TCP order: frames
+// between two delivered ones of one transport cannot be lost but by the client), or more runs
+// than drops of the sender; (3) a run larger than the OS-buffer window: the kernel buffers along the path
 // (client send buffer, the proxy's receive and send buffers, the server's receive buffer, at
 // their tcp_wmem/tcp_rmem defaults: traffic this slow does not make the kernel grow them) + one read buffer each at the proxy and the server (16 KiB) +
 // the most the proxy held and discarded at one drop (bytes in flight through a black hole);
@@ -27,6 +29,9 @@
 // other than send_buffer_full.
 //
 // Usage: wspulse-soak [--minutes M] [--clients N] [--period-ms P] [--seed S] [--server PATH]
+//                     [--break loss|rss|fd|thread]
+// --break proves a rule can fail: the soak itself loses one accepted frame in 997 (never sent),
+// keeps 64 KiB, a descriptor or a thread per fault after the warm-up.
 // SPDX-License-Identifier: MIT
 #include <wspulse_client.hpp>
 
@@ -51,6 +56,9 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>  // open: --break fd
+#include <unistd.h>
+
 using namespace std::chrono_literals;
 using wspulse::test_support::child_process;
 using wspulse::test_support::fault_proxy;
@@ -73,6 +81,7 @@ struct settings {
   int period_ms = 5;
   std::uint64_t seed = 20261202;
   std::string server;
+  std::string break_rule;  // --break: what the soak breaks on purpose ("" = nothing)
 };
 
 wspulse::frame numbered(int stream, std::uint64_t seq) {
@@ -158,8 +167,13 @@ class delivery_map {
 };
 
 struct stream_state {
-  explicit stream_state(std::uint64_t capacity) : delivered(capacity) {}
+  explicit stream_state(std::uint64_t capacity)
+      : delivered(capacity), own_echo_transport(capacity, 0) {}
   delivery_map delivered;
+  // Per sequence number: 1 + the sender's drops before its own echo came back (its transport);
+  // 0 = it did not come back to the sender. Written and read on the sender's callback thread
+  // only (and at the end, after close()).
+  std::vector<std::uint32_t> own_echo_transport;
   std::atomic<std::uint64_t> accepted{0};      // frames send() took: 0..accepted-1
   std::atomic<std::uint64_t> refused{0};       // send_buffer_full answers
   std::atomic<std::uint64_t> own_echoes{0};    // echoes of its own frames it received
@@ -210,12 +224,15 @@ class soak {
     bool ok = chaos_until(t0 + warm_up);
     std::optional<checkpoint> warm;
     if (ok && quiesce()) warm = read_checkpoint();
+    warmed_up_ = true;
     ok = warm && chaos_until(t0 + std::max(total, warm_up + 10s));
     std::optional<checkpoint> end;
     if (ok && quiesce()) end = read_checkpoint();
 
     stop_senders_ = true;
     for (auto& t : senders_) t.join();
+    for (auto& t : kept_threads_) t.join();
+    for (const int fd : kept_fds_) ::close(fd);
     const bool drained = drain();
     for (auto& c : clients_) c.close();
     clients_.clear();
@@ -267,6 +284,8 @@ class soak {
     streams_[from]->delivered.mark(seq);
     if (from == k) {
       ++me.own_echoes;
+      if (seq < me.own_echo_transport.size())
+        me.own_echo_transport[seq] = static_cast<std::uint32_t>(me.drops.load() + 1);
       const std::uint64_t accepted = me.accepted.load();
       if (accepted > seq) raise_to(me.max_in_flight, accepted - seq);
     } else {
@@ -280,7 +299,8 @@ class soak {
     while (!stop_senders_.load()) {
       const std::uint64_t seq = st.accepted.load();
       if (seq >= capacity_) break;  // sized for the run: reported as missing traffic
-      const auto ec = clients_[k].send(numbered(k, seq));
+      const bool skip = s_.break_rule == "loss" && seq % 997 == 500;
+      const auto ec = skip ? std::error_code{} : clients_[k].send(numbered(k, seq));
       if (!ec) {
         st.accepted.store(seq + 1);
       } else if (ec == wspulse::errc::send_buffer_full) {
@@ -314,6 +334,7 @@ class soak {
       const int kind = rand_int(0, kinds - 1);
       ++faults_[kind];
       inject(kind, k);
+      if (warmed_up_) break_on_purpose();
       if (++since_clear_ >= 50) {  // the server keeps every message for received(): forget them
         server_.control("/clear_received");
         since_clear_ = 0;
@@ -322,6 +343,14 @@ class soak {
       std::this_thread::sleep_for(gap);  // traffic flows between faults: the gap is the point
     }
     return true;
+  }
+
+  void break_on_purpose() {
+    if (s_.break_rule == "rss") kept_memory_.emplace_back(64 * 1024, 'k');
+    if (s_.break_rule == "fd") kept_fds_.push_back(::open("/dev/null", O_RDONLY));
+    if (s_.break_rule == "thread" && kept_threads_.empty())
+      kept_threads_.emplace_back(
+          [this] { wait_until([&] { return stop_senders_.load(); }, 1h, 10ms); });
   }
 
   void wait_for_drop(int k, std::chrono::milliseconds timeout) {
@@ -449,14 +478,23 @@ class soak {
       stream_state& st = *streams_[k];
       const std::uint64_t n = st.accepted.load();
       std::uint64_t lost = 0, runs = 0, delivered = 0, run_bytes = 0, max_run_bytes = 0;
-      std::uint64_t run_frames = 0, max_run_frames = 0;
+      std::uint64_t run_frames = 0, max_run_frames = 0, inside = 0;
+      std::uint32_t transport_before = 0;  // the own echo before the current run came on it
+      bool in_run = false;
       for (std::uint64_t seq = 0; seq < n; ++seq) {
         if (st.delivered.has(seq)) {
           ++delivered;
+          const std::uint32_t t = st.own_echo_transport[seq];
+          if (t != 0) {
+            if (in_run && t == transport_before) ++inside;
+            in_run = false;
+            transport_before = t;
+          }
           run_bytes = run_frames = 0;
           continue;
         }
         ++lost;
+        in_run = true;
         if (run_bytes == 0) ++runs;
         run_bytes += wire_bytes(k, seq);
         max_run_bytes = std::max(max_run_bytes, run_bytes);
@@ -469,6 +507,9 @@ class soak {
           id(k).c_str(), ull(n), ull(delivered), ull(st.own_echoes), ull(st.other_echoes),
           ull(lost), ull(runs), ull(st.drops), ull(st.restores), ull(st.refused),
           ull(max_run_bytes), ull(bound), ull(st.max_in_flight));
+      if (inside > 0)
+        broken.push_back(id(k) + ": " + std::to_string(inside) +
+                         " runs of lost frames inside one transport (a loss away from a drop)");
       if (runs > st.drops.load())
         broken.push_back(id(k) + ": " + std::to_string(runs) + " runs of lost frames for " +
                          std::to_string(st.drops.load()) + " drops (a loss away from a drop)");
@@ -534,6 +575,10 @@ class soak {
   long faults_[kinds] = {};
   int since_clear_ = 0;
   bool stuck_ = false;
+  bool warmed_up_ = false;
+  std::vector<std::string> kept_memory_;  // --break rss|fd|thread
+  std::vector<int> kept_fds_;
+  std::vector<std::thread> kept_threads_;
 };
 
 }  // namespace
@@ -557,14 +602,19 @@ int main(int argc, char** argv) {
       s.seed = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--server" && v)
       s.server = argv[++i];
+    else if (a == "--break" && v)
+      s.break_rule = argv[++i];
     else {
       std::fprintf(stderr,
                    "usage: wspulse-soak [--minutes M] [--clients N] [--period-ms P] [--seed S] "
-                   "[--server PATH]\n");
+                   "[--server PATH] [--break loss|rss|fd|thread]\n");
       return 2;
     }
   }
-  if (s.server.empty() || s.minutes <= 0 || s.clients < 1 || s.clients > 16 || s.period_ms < 1) {
+  const bool break_ok = s.break_rule.empty() || s.break_rule == "loss" || s.break_rule == "rss" ||
+                        s.break_rule == "fd" || s.break_rule == "thread";
+  if (s.server.empty() || s.minutes <= 0 || s.clients < 1 || s.clients > 16 || s.period_ms < 1 ||
+      !break_ok) {
     std::fprintf(stderr, "wspulse-soak: bad settings (and --server is required without a build)\n");
     return 2;
   }
