@@ -44,6 +44,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -68,6 +69,11 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 using soak_client = wspulse::basic_client<wspulse::json_codec, wspulse::null_logger>;
+
+// SIGINT/SIGTERM end the faults early: the soak still cleans up (the server child too) and
+// reports, as failed.
+volatile std::sig_atomic_t interrupted = 0;
+extern "C" void on_stop_signal(int) { interrupted = 1; }
 
 // Client timings: short, so faults are detected and healed many times a minute.
 constexpr auto ping_period = 250ms;
@@ -326,6 +332,7 @@ class soak {
   // One random fault after another until `until`; false when a client stayed down.
   bool chaos_until(steady::time_point until) {
     while (steady::now() < until) {
+      if (interrupted) return false;
       if (!wait_until([&] { return all_healthy(); }, 10s, 5ms)) {
         stuck_ = true;
         return false;
@@ -543,6 +550,7 @@ class soak {
     if (end) line("end", *end);
     line("after close", after);
     std::printf("peak RSS (VmHWM)       %7ld KiB\n", wspulse::test_support::peak_rss_kib());
+    if (interrupted) broken.push_back("interrupted by a signal");
     if (stuck_) broken.push_back("a client did not get back to a working connection in 10 s");
     if (!checkpoints_ok) broken.push_back("a checkpoint was not reached");
     if (!drained) broken.push_back("the tail of a stream was not echoed within 20 s of the end");
@@ -618,6 +626,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wspulse-soak: bad settings (and --server is required without a build)\n");
     return 2;
   }
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   std::printf("command:");
   for (int i = 0; i < argc; ++i) std::printf(" %s", argv[i]);
   std::printf("\n");
