@@ -20,13 +20,14 @@
 // frame anywhere but at a transport boundary: a run of lost frames between two frames whose
 // echoes came back to the sender on one and the same connection (FIFO and TCP order: frames
 // between two delivered ones of one transport cannot be lost but by the client), or more runs
-// than drops of the sender; (3) a run larger than the OS-buffer window: the kernel buffers along the path
-// (client send buffer, the proxy's receive and send buffers, the server's receive buffer, at
-// their tcp_wmem/tcp_rmem defaults: traffic this slow does not make the kernel grow them) + one read buffer each at the proxy and the server (16 KiB) +
-// the most the proxy held and discarded at one drop (bytes in flight through a black hole);
-// (4) RSS growth over 1 MiB between the checkpoints; (5) more descriptors or threads at the end
-// than after the warm-up, or after everything closed than before it started; (6) a send error
-// other than send_buffer_full.
+// than drops of the sender; (3) a run larger than the OS-buffer window: the kernel buffers along
+// the path (client send buffer, the proxy's receive and send buffers, the server's receive
+// buffer, at their tcp_wmem/tcp_rmem defaults: traffic this slow does not make the kernel grow
+// them) + one read buffer each at the proxy and the server (16 KiB) + the most the proxy held
+// and discarded at one drop (bytes in flight through a black hole); (4) RSS growth of 1 MiB or
+// more between the checkpoints; (5) more descriptors or threads at the end than after the
+// warm-up, or after everything closed than before it started; (6) a send error other than
+// send_buffer_full; (7) SIGINT/SIGTERM (the soak still cleans up and reports).
 //
 // Usage: wspulse-soak [--minutes M] [--clients N] [--period-ms P] [--seed S] [--server PATH]
 //                     [--break loss|rss|fd|thread]
