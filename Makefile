@@ -4,7 +4,7 @@
 #   make test    build with g++ C++17 and run every test; the meson build, and the build against
 #                single_include/wspulse_client.hpp: unit tests + the client smoke subset
 #   make check   clang-format check + `make test` + clang C++20 + g++ C++20 + ASan/UBSan + TSan
-#                + check-consumers + a short run of each fuzz target
+#                + check-consumers + a short run of each fuzz target + a 2-minute soak
 #   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
 #                meson wrap, pkg-config, single header) and run each against the test server
 #   make examples-run   build the examples and run each against the bundled test server
@@ -12,12 +12,14 @@
 #   make bench   Release build, run every benchmark
 #   make footprint   stripped sizes (host, arm64, armhf; plain/TLS; -O2/-Os), RSS, threads
 #   make fuzz    clang libFuzzer + ASan/UBSan: run each fuzz target FUZZ_SECONDS (60) seconds
+#   make soak    clients under random faults for SOAK_MINUTES (10) minutes (bench/soak.cpp)
 #   make fmt     clang-format -i the project's sources
 #   make amalgamate   regenerate single_include/wspulse_client.hpp
 #   make clean   remove build/
 #
 # Variables: JOBS (2), CTEST_JOBS (JOBS + 2), WERROR (ON), BUILD (build), CTEST_ARGS (e.g. -R unit),
-# FUZZ_SECONDS (per target; make check runs CHECK_FUZZ_SECONDS, 20).
+# FUZZ_SECONDS (per target; make check runs CHECK_FUZZ_SECONDS, 20), SOAK_MINUTES (make check
+# runs CHECK_SOAK_MINUTES, 2).
 # Every CMake build lives in its own directory under build/ (Ninja).
 # SPDX-License-Identifier: MIT
 
@@ -35,6 +37,8 @@ CTEST_ARGS ?=
 CTEST_JOBS ?= $(shell echo $$(( $(JOBS) + 2 )))
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 20
+SOAK_MINUTES ?= 10
+CHECK_SOAK_MINUTES ?= 2
 TIMES := $(BUILD)/stage-times.txt
 
 CMAKE_BASE := -G Ninja --log-level=NOTICE -DWSPULSE_CLIENT_WERROR=$(WERROR)
@@ -69,6 +73,13 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CMAKE := $(CLANG) $(NO_TLS) -DCMAKE_BUILD_TYPE=Debug -DWSPULSE_CLIENT_BUILD_FUZZ=ON \
   -DWSPULSE_CLIENT_BUILD_TESTS=OFF -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
 
+# The soak build: Release, the soak program and the test server only.
+SOAK_DIR := $(BUILD)/soak
+SOAK_CMAKE := $(GCC) $(NO_TLS) -DCMAKE_BUILD_TYPE=Release -DWSPULSE_CLIENT_BUILD_BENCH=ON \
+  -DWSPULSE_CLIENT_BUILD_TESTS=OFF -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
+soak_build = cmake -S . -B $(SOAK_DIR) $(CMAKE_BASE) $(SOAK_CMAKE) >/dev/null && \
+  cmake --build $(SOAK_DIR) -j $(JOBS) --target wspulse-soak
+
 # $(call banner,<title>)
 banner = printf '\n==== %s ====\n' '$(1)'
 
@@ -98,10 +109,10 @@ cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
 .PHONY: help setup demo test check bench fmt format-check amalgamate clean \
         test-gcc-cxx17 test-meson test-single-include \
         check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-fuzz check-begin \
-        check-summary check-consumers examples-run check-cross fuzz footprint
+        check-summary check-consumers examples-run check-cross fuzz footprint soak check-soak
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,23p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@tools/setup.sh
@@ -137,7 +148,7 @@ test-single-include:
 
 # ---- make check -----------------------------------------------------------------------------
 check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
-       check-tsan check-fuzz check-consumers examples-run check-cross check-summary
+       check-tsan check-fuzz check-consumers examples-run check-cross check-soak check-summary
 
 check-begin:
 	@mkdir -p $(BUILD); rm -f $(TIMES); date +%s > $(BUILD)/.check-start
@@ -198,6 +209,12 @@ check-fuzz:
 	  cmake --build $(FUZZ_DIR) -j $(JOBS) && \
 	  FUZZ_JOBS=$(JOBS) tools/fuzz.sh $(FUZZ_DIR) $(CHECK_FUZZ_SECONDS))
 
+# The soak in short: random faults for CHECK_SOAK_MINUTES with traffic both ways; fails on a lost
+# frame away from a drop, RSS growth over 1 MiB after the warm-up, descriptor or thread growth.
+check-soak:
+	$(call timed,soak $(CHECK_SOAK_MINUTES) min ($(SOAK_DIR)),\
+	  $(soak_build) && $(SOAK_DIR)/wspulse-soak --minutes $(CHECK_SOAK_MINUTES))
+
 check-summary:
 	@$(call banner,make check: elapsed per stage)
 	@cat $(TIMES)
@@ -224,6 +241,12 @@ fuzz: setup
 	@cmake --build $(FUZZ_DIR) -j $(JOBS)
 	@$(call banner,fuzz: $(FUZZ_SECONDS)s per target)
 	@tools/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+soak: setup
+	@$(call banner,soak: build ($(SOAK_DIR)))
+	@$(soak_build)
+	@$(call banner,soak: $(SOAK_MINUTES) min)
+	@$(SOAK_DIR)/wspulse-soak --minutes $(SOAK_MINUTES)
 
 fmt:
 	clang-format --style=file -i $(FORMAT_FILES)
