@@ -127,19 +127,15 @@ TEST_SUITE("policies") {
     CHECK(q.empty());
   }
 
-  TEST_CASE("the send queue grows its slots with use and keeps FIFO order across a wrap") {
-    wspulse::detail::send_queue<10> q;
-    for (int round = 0; round < 3; ++round) {  // wraps at 4 slots, grows to 8, then to 10
-      for (int i = 0; i < 3; ++i) q.push(std::to_string(round * 100 + i));
-      q.pop(2);
-    }
-    for (int i = 0; i < 7; ++i) q.push("tail" + std::to_string(i));
-    REQUIRE(q.size() == 10);
-    CHECK(q.full());
-    CHECK(q.at(0) == "200");
-    CHECK(q.at(1) == "201");
-    CHECK(q.at(2) == "202");
-    for (int i = 0; i < 7; ++i)
-      CHECK(q.at(3 + static_cast<std::size_t>(i)) == "tail" + std::to_string(i));
+  TEST_CASE("the send queue keeps FIFO order across blocks and a wrap; slots never move") {
+    wspulse::detail::send_queue<40> q;  // three blocks of 16 slots (the last one partly used)
+    for (int i = 0; i < 30; ++i) q.push(std::to_string(i));
+    const std::string* fifth = &q.at(4);
+    q.pop(20);  // the ring's head moves into the second block
+    for (int i = 30; i < 60; ++i) q.push(std::to_string(i));  // wraps to slot 0 again
+    REQUIRE(q.full());
+    for (std::size_t i = 0; i < q.size(); ++i) CHECK(q.at(i) == std::to_string(20 + i));
+    CHECK(fifth == &q.at(24));  // physical slot 4, reused in place: storage never moves
+    CHECK(q.at(24) == "44");
   }
 }

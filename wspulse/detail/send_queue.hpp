@@ -1,7 +1,9 @@
-// wspulse_client — the bounded FIFO of encoded outbound frames. At most Capacity frames; the
-// slot array grows with use (an idle client pays nothing, a client with one frame in flight a
-// few slots) and keeps its high-water size. A frame leaves only once its write completed. Not
-// synchronised: the client guards it with its mutex.
+// wspulse_client — the bounded FIFO of encoded outbound frames: a ring of Capacity slots whose
+// storage comes in blocks of 16, allocated when first used and then kept (an idle client pays
+// nothing, one with a frame or two in flight one block). A slot never moves once allocated, so
+// the I/O thread may read a queued frame without the lock while a sender pushes another. A
+// frame leaves only once its write completed. Not synchronised: the client guards it with its
+// mutex.
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -15,6 +17,9 @@ namespace detail {
 
 template <std::size_t Capacity>
 class send_queue {
+  static constexpr std::size_t block_slots = 16;
+  static constexpr std::size_t blocks = (Capacity + block_slots - 1) / block_slots;
+
  public:
   static constexpr std::size_t capacity = Capacity;
 
@@ -24,40 +29,35 @@ class send_queue {
 
   /// Precondition: !full().
   void push(std::string&& wire) {
-    if (size_ == slots_) grow();
-    slot(size_) = std::move(wire);
+    if (!table_) table_ = std::make_unique<std::unique_ptr<std::string[]>[]>(blocks);
+    const std::size_t at = physical(size_);
+    auto& block = table_[at / block_slots];
+    if (!block) block = std::make_unique<std::string[]>(block_slots);
+    block[at % block_slots] = std::move(wire);
     ++size_;
   }
 
   /// The i-th oldest frame, i < size().
-  const std::string& at(std::size_t i) const noexcept { return slot(i); }
+  const std::string& at(std::size_t i) const noexcept { return slot(physical(i)); }
 
   /// Drops the n oldest frames (their writes completed), releasing their memory.
   void pop(std::size_t n) noexcept {
     for (; n > 0 && size_ > 0; --n, --size_) {
-      std::string().swap(slot(0));
-      head_ = head_ + 1 == slots_ ? 0 : head_ + 1;
+      std::string().swap(slot(head_));
+      head_ = head_ + 1 == Capacity ? 0 : head_ + 1;
     }
   }
 
  private:
-  std::string& slot(std::size_t i) const noexcept {
+  std::size_t physical(std::size_t i) const noexcept {
     const std::size_t at = head_ + i;
-    return ring_[at < slots_ ? at : at - slots_];
+    return at < Capacity ? at : at - Capacity;
+  }
+  std::string& slot(std::size_t at) const noexcept {
+    return table_[at / block_slots][at % block_slots];
   }
 
-  void grow() {
-    const std::size_t wanted = slots_ == 0 ? 4 : slots_ * 2;
-    const std::size_t next = wanted < Capacity ? wanted : Capacity;
-    auto bigger = std::make_unique<std::string[]>(next);
-    for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move(slot(i));
-    ring_ = std::move(bigger);
-    slots_ = next;
-    head_ = 0;
-  }
-
-  std::unique_ptr<std::string[]> ring_;
-  std::size_t slots_ = 0;  // allocated slots, at most Capacity
+  std::unique_ptr<std::unique_ptr<std::string[]>[]> table_;  // `blocks` entries, never moved
   std::size_t head_ = 0;
   std::size_t size_ = 0;
 };
