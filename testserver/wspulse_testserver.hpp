@@ -366,22 +366,24 @@ inline std::string answer_json(std::string_view request) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
-  const auto id = doc.FindMember("id");
-  if (id != doc.MemberEnd() && id->value.IsString()) {
+  // Pointers, not FindMember's iterators: clang in C++20 calls their != ambiguous.
+  auto member = [&doc](const char* name) -> const rapidjson::Value* {
+    return doc.IsObject() && doc.HasMember(name) ? &doc[name] : nullptr;
+  };
+  if (const rapidjson::Value* id = member("id"); id != nullptr && id->IsString()) {
     w.Key("id");
-    w.String(id->value.GetString(), id->value.GetStringLength());
+    w.String(id->GetString(), id->GetStringLength());
   }
-  const auto event = doc.FindMember("event");
-  std::string ack = event != doc.MemberEnd() && event->value.IsString()
-                        ? std::string(event->value.GetString(), event->value.GetStringLength())
+  const rapidjson::Value* event = member("event");
+  std::string ack = event != nullptr && event->IsString()
+                        ? std::string(event->GetString(), event->GetStringLength())
                         : std::string();
   ack += ack.empty() ? "ack" : ".ack";
   w.Key("event");
   write_string(w, ack);
-  const auto payload = doc.FindMember("payload");
-  if (payload != doc.MemberEnd()) {
+  if (const rapidjson::Value* payload = member("payload"); payload != nullptr) {
     w.Key("payload");
-    payload->value.Accept(w);
+    payload->Accept(w);
   }
   w.EndObject();
   return buf.GetString();
