@@ -9,6 +9,7 @@
 #include "wspulse/error.hpp"
 #include "wspulse/codec.hpp"
 #include "wspulse/logger.hpp"
+#include "wspulse/metrics.hpp"
 #include "wspulse/redact.hpp"
 #include "wspulse/policies.hpp"
 #include "wspulse/options.hpp"

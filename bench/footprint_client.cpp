@@ -4,6 +4,7 @@
 //   FOOTPRINT_NULL_LOGGER   null_logger instead of json_logger
 //   FOOTPRINT_NO_RECONNECT  no_reconnect instead of exponential_backoff<>
 //   FOOTPRINT_NO_HEARTBEAT  no_heartbeat instead of heartbeat<>
+//   FOOTPRINT_COUNTING_METRICS  counting_metrics instead of null_metrics
 //
 //   wspulse-footprint ws://host:port/ws?room=r [clients (1)]
 //   -> "clients 1 rss_kb 4321 threads 3"
@@ -37,7 +38,14 @@ using keepalive = wspulse::no_heartbeat;
 #else
 using keepalive = wspulse::heartbeat<>;
 #endif
-using footprint_client = wspulse::basic_client<wspulse::json_codec, logger, backoff, keepalive>;
+#ifdef FOOTPRINT_COUNTING_METRICS
+using metrics = wspulse::counting_metrics;
+#else
+using metrics = wspulse::null_metrics;
+#endif
+using footprint_client =
+    wspulse::basic_client<wspulse::json_codec, logger, backoff, keepalive, wspulse::buffer_bounds<>,
+                          wspulse::callback_thread, metrics>;
 
 // "VmRSS:" (kB) and "Threads:" from /proc/self/status (Linux).
 void print_status(std::size_t clients) {

@@ -1517,6 +1517,353 @@ struct null_logger {
 };
 
 }  // namespace wspulse
+// #include "wspulse/metrics.hpp"
+// wspulse_client — metrics: the Metrics policy (the client's side of the hub's MetricsCollector),
+// null_metrics (the default: every call and every measurement compiles away) and
+// counting_metrics (atomic counters that any number of clients may share, written out in the
+// Prometheus text format by to_prometheus).
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+// #include "wspulse/error.hpp"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace wspulse {
+
+/// Why a message never reached its destination.
+enum class drop_cause : std::uint8_t {
+  send_buffer_full,  ///< send() refused it: the send queue was full (send_for: for its timeout)
+  decode_failed,     ///< inbound, and the codec could not decode it (or threw)
+  too_big,           ///< inbound, over max_message_size: the transport closed with 1009
+};
+
+constexpr std::string_view to_string(drop_cause cause) noexcept {
+  switch (cause) {
+    case drop_cause::send_buffer_full: return "send_buffer_full";
+    case drop_cause::decode_failed: return "decode_failed";
+    case drop_cause::too_big: return "too_big";
+  }
+  return "unknown";
+}
+
+/// The Metrics policy (basic_client's 7th parameter), a value in the options
+/// (options::metrics(m)): copies are made, so let copies share their counters. It is called
+///   - on the I/O thread: connection_opened, connection_closed, reconnect_attempt,
+///     message_sent, message_received, message_dropped(too_big), heartbeat_failed,
+///     pong_received, and send_queue_depth after a write;
+///   - on the thread calling send(): message_dropped(send_buffer_full), and send_queue_depth
+///     after an accepted frame (so depths from several threads may arrive out of order);
+///   - where the callbacks run: message_dropped(decode_failed).
+/// Hooks must be thread-safe and must not block; one that throws loses that figure only.
+/// `enabled = false` compiles every hook call, and the clock reads behind it, out.
+struct null_metrics {
+  static constexpr bool enabled = false;
+  /// A transport opened; `handshake`: from the dial's start (name lookup, TCP, TLS, upgrade).
+  void connection_opened(std::chrono::microseconds /*handshake*/) noexcept {}
+  /// An open transport ended after `duration`, for `why` (on_transport_drop's reason).
+  void connection_closed(std::chrono::microseconds /*duration*/, const reason& /*why*/) noexcept {}
+  /// Redial `attempt` (1 = the first of this outage) starts after `delay`.
+  void reconnect_attempt(unsigned /*attempt*/, std::chrono::milliseconds /*delay*/) noexcept {}
+  /// A frame of `bytes` (as encoded) was written to the socket.
+  void message_sent(std::size_t /*bytes*/) noexcept {}
+  /// A message of `bytes` (before decoding) was read.
+  void message_received(std::size_t /*bytes*/) noexcept {}
+  void message_dropped(drop_cause /*cause*/) noexcept {}
+  /// Frames accepted and not yet written, of the send queue's `capacity`.
+  void send_queue_depth(std::size_t /*queued*/, std::size_t /*capacity*/) noexcept {}
+  /// Nothing arrived for pong_wait: the transport is dropped with heartbeat_timeout.
+  void heartbeat_failed() noexcept {}
+  /// The pong to the client's ping came back after `round_trip`.
+  void pong_received(std::chrono::microseconds /*round_trip*/) noexcept {}
+};
+
+namespace detail {
+template <class Metrics, class = void>
+struct is_metrics_policy : std::false_type {};
+template <class Metrics>
+struct is_metrics_policy<Metrics, std::void_t<decltype(Metrics::enabled)>> : std::true_type {};
+
+// A close's reason as a metrics label slot: 0 = a clean close, 1.. = a wspulse errc, and one
+// slot for every other error category.
+inline constexpr std::size_t reason_slots = 24;
+inline std::size_t reason_slot(const reason& why) noexcept {
+  if (!why) return 0;
+  if (why.code.category() != error_category()) return reason_slots - 1;
+  const int v = why.code.value();
+  return v > 0 && static_cast<std::size_t>(v) < reason_slots - 1 ? static_cast<std::size_t>(v)
+                                                                 : reason_slots - 1;
+}
+}  // namespace detail
+
+/// A ready Metrics type: lock-free counters shared by every copy (one per client, or one for
+/// many clients), read with snapshot() and written out with to_prometheus().
+class counting_metrics {
+ public:
+  static constexpr bool enabled = true;
+  using slot_counts = std::array<std::uint64_t, detail::reason_slots>;
+
+  /// The figures at one moment (each read on its own: a snapshot under traffic is not atomic).
+  struct snapshot {
+    std::uint64_t connections_opened = 0;
+    std::uint64_t handshake_us_total = 0;
+    std::uint64_t connections_closed = 0;
+    std::uint64_t connected_us_total = 0;
+    slot_counts closed_by_reason{};  // index: detail::reason_slot
+    std::uint64_t reconnect_attempts = 0;
+    std::uint64_t reconnect_delay_ms_total = 0;
+    std::uint64_t messages_sent = 0;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t messages_received = 0;
+    std::uint64_t bytes_received = 0;
+    std::array<std::uint64_t, 3> dropped{};  // index: drop_cause
+    std::uint64_t send_queue_depth = 0;      // the last one reported
+    std::uint64_t send_queue_depth_max = 0;
+    std::uint64_t send_queue_capacity = 0;
+    std::uint64_t heartbeat_failures = 0;
+    std::uint64_t pongs = 0;
+    std::uint64_t ping_rtt_us_total = 0;
+    std::uint64_t ping_rtt_us_last = 0;
+    std::uint64_t ping_rtt_us_max = 0;
+  };
+
+  snapshot read() const noexcept;
+
+  void connection_opened(std::chrono::microseconds handshake) noexcept {
+    add(c_->connections_opened, 1);
+    add(c_->handshake_us, count_of(handshake));
+  }
+  void connection_closed(std::chrono::microseconds duration, const reason& why) noexcept {
+    add(c_->connections_closed, 1);
+    add(c_->connected_us, count_of(duration));
+    add(c_->closed_by_reason[detail::reason_slot(why)], 1);
+  }
+  void reconnect_attempt(unsigned, std::chrono::milliseconds delay) noexcept {
+    add(c_->reconnect_attempts, 1);
+    add(c_->reconnect_delay_ms, static_cast<std::uint64_t>(delay.count() < 0 ? 0 : delay.count()));
+  }
+  void message_sent(std::size_t bytes) noexcept {
+    add(c_->messages_sent, 1);
+    add(c_->bytes_sent, bytes);
+  }
+  void message_received(std::size_t bytes) noexcept {
+    add(c_->messages_received, 1);
+    add(c_->bytes_received, bytes);
+  }
+  void message_dropped(drop_cause cause) noexcept {
+    add(c_->dropped[static_cast<std::size_t>(cause)], 1);
+  }
+  void send_queue_depth(std::size_t queued, std::size_t capacity) noexcept {
+    c_->queue_depth.store(queued, std::memory_order_relaxed);
+    c_->queue_capacity.store(capacity, std::memory_order_relaxed);
+    raise(c_->queue_depth_max, queued);
+  }
+  void heartbeat_failed() noexcept { add(c_->heartbeat_failures, 1); }
+  void pong_received(std::chrono::microseconds round_trip) noexcept {
+    const std::uint64_t us = count_of(round_trip);
+    add(c_->pongs, 1);
+    add(c_->ping_rtt_us, us);
+    c_->ping_rtt_us_last.store(us, std::memory_order_relaxed);
+    raise(c_->ping_rtt_us_max, us);
+  }
+
+ private:
+  using counter = std::atomic<std::uint64_t>;
+  struct counters {
+    counter connections_opened{0}, handshake_us{0}, connections_closed{0}, connected_us{0};
+    std::array<counter, detail::reason_slots> closed_by_reason{};
+    counter reconnect_attempts{0}, reconnect_delay_ms{0};
+    counter messages_sent{0}, bytes_sent{0}, messages_received{0}, bytes_received{0};
+    std::array<counter, 3> dropped{};
+    counter queue_depth{0}, queue_depth_max{0}, queue_capacity{0};
+    counter heartbeat_failures{0}, pongs{0}, ping_rtt_us{0}, ping_rtt_us_last{0},
+        ping_rtt_us_max{0};
+  };
+  static void add(counter& c, std::uint64_t n) noexcept {
+    c.fetch_add(n, std::memory_order_relaxed);
+  }
+  static void raise(counter& c, std::uint64_t v) noexcept {
+    std::uint64_t seen = c.load(std::memory_order_relaxed);
+    while (seen < v && !c.compare_exchange_weak(seen, v, std::memory_order_relaxed)) {
+    }
+  }
+  template <class Duration>
+  static std::uint64_t count_of(Duration d) noexcept {
+    return d.count() < 0 ? 0 : static_cast<std::uint64_t>(d.count());
+  }
+
+  std::shared_ptr<counters> c_ = std::make_shared<counters>();
+};
+
+inline counting_metrics::snapshot counting_metrics::read() const noexcept {
+  const auto get = [](const counter& c) { return c.load(std::memory_order_relaxed); };
+  snapshot s;
+  s.connections_opened = get(c_->connections_opened);
+  s.handshake_us_total = get(c_->handshake_us);
+  s.connections_closed = get(c_->connections_closed);
+  s.connected_us_total = get(c_->connected_us);
+  for (std::size_t i = 0; i < s.closed_by_reason.size(); ++i)
+    s.closed_by_reason[i] = get(c_->closed_by_reason[i]);
+  s.reconnect_attempts = get(c_->reconnect_attempts);
+  s.reconnect_delay_ms_total = get(c_->reconnect_delay_ms);
+  s.messages_sent = get(c_->messages_sent);
+  s.bytes_sent = get(c_->bytes_sent);
+  s.messages_received = get(c_->messages_received);
+  s.bytes_received = get(c_->bytes_received);
+  for (std::size_t i = 0; i < s.dropped.size(); ++i) s.dropped[i] = get(c_->dropped[i]);
+  s.send_queue_depth = get(c_->queue_depth);
+  s.send_queue_depth_max = get(c_->queue_depth_max);
+  s.send_queue_capacity = get(c_->queue_capacity);
+  s.heartbeat_failures = get(c_->heartbeat_failures);
+  s.pongs = get(c_->pongs);
+  s.ping_rtt_us_total = get(c_->ping_rtt_us);
+  s.ping_rtt_us_last = get(c_->ping_rtt_us_last);
+  s.ping_rtt_us_max = get(c_->ping_rtt_us_max);
+  return s;
+}
+
+/// The snapshot in the Prometheus text exposition format (0.0.4): counters `<prefix>_…_total`,
+/// durations as summaries in seconds (`_sum`, `_count`), closes labelled by reason (the
+/// reason's message; "closed" for close()), drops by cause. `prefix` must be a valid metric
+/// name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*); it is written as given.
+std::string to_prometheus(const counting_metrics::snapshot& s,
+                          std::string_view prefix = "wspulse_client");
+
+}  // namespace wspulse
+
+// #include "wspulse/impl/metrics.hpp"
+// wspulse_client — to_prometheus (see metrics.hpp).
+// SPDX-License-Identifier: MIT
+
+namespace wspulse {
+namespace detail {
+
+// Appends `# HELP`/`# TYPE` and the samples of one metric family.
+class prometheus_writer {
+ public:
+  prometheus_writer(std::string& out, std::string_view prefix) : out_(out), prefix_(prefix) {}
+
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP ";
+    name_line(name);
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    name_line(name);
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  // One sample: `<prefix>_<name>[{<label>="<value>"}] <value>`, the value `units` divided by
+  // `per_unit` (a power of ten): integer arithmetic, so no locale changes the decimal point.
+  void sample(std::string_view name, std::uint64_t units, std::string_view label = {},
+              std::string_view label_value = {}, std::uint64_t per_unit = 1) {
+    name_line(name);
+    if (!label.empty()) {
+      out_ += '{';
+      out_ += label;
+      out_ += "=\"";
+      for (char c : label_value) {  // the format's three escapes
+        if (c == '\\' || c == '"') out_ += '\\';
+        if (c == '\n') {
+          out_ += "\\n";
+          continue;
+        }
+        out_ += c;
+      }
+      out_ += "\"}";
+    }
+    out_ += ' ';
+    out_ += std::to_string(units / per_unit);
+    if (per_unit > 1) {
+      std::string fraction = std::to_string(units % per_unit + per_unit);  // "1" + digits
+      out_ += '.';
+      out_.append(fraction, 1, std::string::npos);
+    }
+    out_ += '\n';
+  }
+  void counter(std::string_view name, std::string_view help, std::uint64_t value) {
+    family(name, "counter", help);
+    sample(name, value);
+  }
+  void gauge(std::string_view name, std::string_view help, std::uint64_t value) {
+    family(name, "gauge", help);
+    sample(name, value);
+  }
+  // A summary without quantiles: a count, and a total of which `per_second` make a second.
+  void summary(std::string_view name, std::string_view help, std::uint64_t count,
+               std::uint64_t total, std::uint64_t per_second) {
+    family(name, "summary", help);
+    sample(std::string(name) + "_sum", total, {}, {}, per_second);
+    sample(std::string(name) + "_count", count);
+  }
+
+ private:
+  void name_line(std::string_view name) {
+    out_ += prefix_;
+    out_ += '_';
+    out_ += name;
+  }
+  std::string& out_;
+  std::string_view prefix_;
+};
+
+inline std::string reason_label(std::size_t slot) {
+  if (slot == 0) return "closed";
+  if (slot == reason_slots - 1) return "other";
+  return make_error_code(static_cast<errc>(slot)).message();
+}
+
+}  // namespace detail
+
+inline std::string to_prometheus(const counting_metrics::snapshot& s, std::string_view prefix) {
+  std::string out;
+  detail::prometheus_writer w(out, prefix);
+  w.counter("connections_opened_total", "Transports opened (first dial and reconnects).",
+            s.connections_opened);
+  w.summary("handshake_seconds", "Time from a dial's start to the open transport.",
+            s.connections_opened, s.handshake_us_total, 1000000);
+  w.family("connections_closed_total", "counter", "Open transports that ended, by reason.");
+  for (std::size_t i = 0; i < s.closed_by_reason.size(); ++i)
+    if (s.closed_by_reason[i] != 0 || i == 0)
+      w.sample("connections_closed_total", s.closed_by_reason[i], "reason",
+               detail::reason_label(i));
+  w.summary("connection_duration_seconds", "How long each ended transport was open.",
+            s.connections_closed, s.connected_us_total, 1000000);
+  w.summary("reconnect_delay_seconds", "Reconnect attempts and the backoff delay before each.",
+            s.reconnect_attempts, s.reconnect_delay_ms_total, 1000);
+  w.counter("messages_sent_total", "Frames written to the socket.", s.messages_sent);
+  w.counter("sent_bytes_total", "Bytes of the frames written, as encoded.", s.bytes_sent);
+  w.counter("messages_received_total", "Messages read.", s.messages_received);
+  w.counter("received_bytes_total", "Bytes of the messages read, before decoding.",
+            s.bytes_received);
+  w.family("messages_dropped_total", "counter", "Messages that never reached their destination.");
+  for (drop_cause c :
+       {drop_cause::send_buffer_full, drop_cause::decode_failed, drop_cause::too_big})
+    w.sample("messages_dropped_total", s.dropped[static_cast<std::size_t>(c)], "cause",
+             to_string(c));
+  w.gauge("send_queue_depth", "Frames accepted and not yet written (last reported).",
+          s.send_queue_depth);
+  w.gauge("send_queue_depth_max", "The largest send queue depth reported.", s.send_queue_depth_max);
+  w.gauge("send_queue_capacity", "The send queue's capacity in frames.", s.send_queue_capacity);
+  w.counter("heartbeat_failures_total", "Transports dropped because nothing arrived for pong_wait.",
+            s.heartbeat_failures);
+  w.summary("ping_rtt_seconds", "Round trip of the client's pings, to their pong.", s.pongs,
+            s.ping_rtt_us_total, 1000000);
+  w.gauge("ping_rtt_last_microseconds", "The last ping round trip.", s.ping_rtt_us_last);
+  w.gauge("ping_rtt_max_microseconds", "The longest ping round trip.", s.ping_rtt_us_max);
+  return out;
+}
+
+}  // namespace wspulse
 // #include "wspulse/redact.hpp"
 // wspulse_client — redaction of secrets (tokens in query strings, credentials in URLs, header
 // values) before a URL or a header reaches a logger.
@@ -1838,6 +2185,7 @@ struct pending_requests_of<Bounds, std::void_t<decltype(Bounds::pending_requests
 // #include "wspulse/config.hpp"
 // #include "wspulse/error.hpp"
 // #include "wspulse/frame.hpp"
+// #include "wspulse/metrics.hpp"
 // #include "wspulse/policies.hpp"
 // #include "wspulse/detail/proxy_url.hpp"
 // wspulse_client — the HTTP CONNECT proxy of options::proxy(): its URL, checked when it is set,
@@ -1989,9 +2337,10 @@ inline void validate_header(std::string_view name, std::string_view value) {
 }
 }  // namespace detail
 
-/// Options of a basic_client<Codec, Logger, Backoff, Heartbeat, Bounds>. Chainable setters;
-/// each validates at once against behaviour.md § Limits.
-template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds>
+/// Options of a basic_client<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Metrics>.
+/// Chainable setters; each validates at once against behaviour.md § Limits.
+template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds,
+          class Metrics = null_metrics>
 class basic_options {
  public:
   using message_handler = std::function<void(const frame&)>;
@@ -2094,6 +2443,12 @@ class basic_options {
     logger_ = std::move(l);
     return *this;
   }
+  /// The collector the client reports to (metrics.hpp): copied into the client, so a copy
+  /// must share its counters with `m` (counting_metrics does).
+  basic_options& metrics(Metrics m) {
+    metrics_ = std::move(m);
+    return *this;
+  }
 
   /// Beyond the Go client: stop reconnecting when a redial is refused with one of these statuses.
   basic_options& stop_on_http_status(std::vector<int> statuses) {
@@ -2193,6 +2548,7 @@ class basic_options {
   const header_list& dial_headers() const noexcept { return dial_headers_; }
   const Codec& codec() const noexcept { return codec_; }
   Logger& logger() noexcept { return logger_; }
+  Metrics& metrics() noexcept { return metrics_; }
   const std::vector<int>& stop_http_statuses() const noexcept { return stop_statuses_; }
   const close_code_predicate& stop_close_code() const noexcept { return stop_close_; }
   const reconnect_hook& reconnect_callback() const noexcept { return before_reconnect_; }
@@ -2222,6 +2578,7 @@ class basic_options {
   header_list dial_headers_;
   Codec codec_{};
   Logger logger_{};
+  Metrics metrics_{};
   std::vector<int> stop_statuses_;
   close_code_predicate stop_close_;
   reconnect_hook before_reconnect_;
@@ -2266,6 +2623,7 @@ class basic_options {
 // #include "wspulse/error.hpp"
 // #include "wspulse/frame.hpp"
 // #include "wspulse/logger.hpp"
+// #include "wspulse/metrics.hpp"
 // #include "wspulse/options.hpp"
 // #include "wspulse/policies.hpp"
 // #include "wspulse/redact.hpp"
@@ -3451,14 +3809,14 @@ class core_interface {
 };
 
 template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Dispatch,
-          class Endpoint>
+          class Metrics, class Endpoint>
 class client_core final
     : public core_interface,
       public transport_observer,
       public std::enable_shared_from_this<
-          client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>> {
+          client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Metrics, Endpoint>> {
  public:
-  using options_type = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
+  using options_type = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds, Metrics>;
 
   /// `io` null: the engine owns its io_context and I/O thread.
   client_core(dial_url url, options_type opts, asio::io_context* io);
@@ -3483,6 +3841,7 @@ class client_core final
   using connection_ptr = typename Endpoint::connection_ptr;
   static constexpr bool secure = !std::is_same_v<Endpoint, plain_endpoint>;
   static constexpr bool inline_callbacks = Dispatch::runs_inline;
+  static constexpr bool metered = Metrics::enabled;
 
   /// One transport's state, replaced whole by each dial.
   struct transport_state {
@@ -3500,6 +3859,10 @@ class client_core final
     bool write_timer_armed = false;
     clock::time_point write_started{};
     clock::time_point last_read{};
+    // Metrics only (set when Metrics::enabled):
+    clock::time_point dial_started{};
+    clock::time_point opened_at{};
+    clock::time_point ping_sent{};  // the client's ping waiting for its pong, or {}
   };
 
   // Calls fn(engine, args...) from an I/O handler while the engine lives.
@@ -3570,6 +3933,21 @@ class client_core final
   bool stops_on_close_code(std::uint16_t code);
   template <class Fn, class... Args>
   void invoke(const char* which, const Fn& fn, Args&&... args);
+
+  // metric([&](auto& m) { m.hook(…); }): compiled out (with what computes its arguments, when
+  // that sits inside the lambda) unless Metrics::enabled. A hook that throws loses one figure.
+  template <class Fn>
+  void metric(Fn&& fn) noexcept {
+    if constexpr (metered) {
+      try {
+        fn(opts_.metrics());
+      } catch (...) {
+      }
+    }
+  }
+  static std::chrono::microseconds micros(clock::duration d) noexcept {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d);
+  }
 
   // Call sites test logs(level) first, so a disabled logger never builds its fields. A
   // logger that throws loses that record and nothing else.
@@ -3668,8 +4046,9 @@ namespace detail {
 
 #define WSPULSE_CORE_TEMPLATE                                                        \
   template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, \
-            class Dispatch, class Endpoint>
-#define WSPULSE_CORE client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>
+            class Dispatch, class Metrics, class Endpoint>
+#define WSPULSE_CORE \
+  client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Metrics, Endpoint>
 
 WSPULSE_CORE_TEMPLATE
 WSPULSE_CORE::client_core(dial_url url, options_type opts, asio::io_context* io)
@@ -3799,8 +4178,10 @@ WSPULSE_CORE_TEMPLATE
 std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wait) {
   // Refused without a lock and before paying for an encode.
   if (!accepting_.load(std::memory_order_acquire)) return errc::connection_closed;
-  if (wait.count() <= 0 && queued_.load(std::memory_order_acquire) >= Bounds::send_frames)
+  if (wait.count() <= 0 && queued_.load(std::memory_order_acquire) >= Bounds::send_frames) {
+    metric([](auto& m) { m.message_dropped(drop_cause::send_buffer_full); });
     return errc::send_buffer_full;
+  }
   std::string wire;
   std::error_code ec;
   opts_.codec().encode(f, wire, ec);  // on the caller's thread, outside the lock
@@ -3809,6 +4190,8 @@ std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wai
     if (!utf8_valid(wire)) return errc::invalid_payload;  // a server closes with 1007
   }
   bool wake = false;
+  std::size_t depth = 0;
+  std::error_code refused;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (wait.count() > 0 && admission_locked() == errc::send_buffer_full) {
@@ -3817,12 +4200,21 @@ std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wai
                         [this] { return admission_locked() != errc::send_buffer_full; });
       --room_waiters_;
     }
-    if (std::error_code refused = admission_locked()) return refused;
-    queue_.push(std::move(wire));
-    queued_.store(queue_.size(), std::memory_order_release);
-    wake = state_ == client_state::connected && !pump_posted_;
-    pump_posted_ = pump_posted_ || wake;
+    refused = admission_locked();
+    if (!refused) {
+      queue_.push(std::move(wire));
+      depth = queue_.size();
+      queued_.store(depth, std::memory_order_release);
+      wake = state_ == client_state::connected && !pump_posted_;
+      pump_posted_ = pump_posted_ || wake;
+    }
   }
+  if (refused) {
+    if (refused == errc::send_buffer_full)
+      metric([](auto& m) { m.message_dropped(drop_cause::send_buffer_full); });
+    return refused;
+  }
+  metric([&](auto& m) { m.send_queue_depth(depth, Bounds::send_frames); });
   if (!wake) return {};
   // On the I/O thread (inline callbacks, or another client's handler on the same context)
   // the frame is handed over at once: no hop, and a reply joins the write in progress.
@@ -3939,6 +4331,7 @@ void WSPULSE_CORE::begin_dial() {
   if (closing_ || finished_) return;
   tx_ = transport_state{};
   tx_.id = ++transports_;
+  if constexpr (metered) tx_.dial_started = clock::now();
   tls_failure_->clear();
   std::error_code ec;
   tx_.con = endpoint_.get_connection(dial_text_, ec);
@@ -3964,6 +4357,15 @@ void WSPULSE_CORE::begin_dial() {
   // After a close frame (either side's), the TCP close may take write_wait, then it is forced.
   con.set_close_handshake_timeout(static_cast<long>(opts_.write_wait().count()));
   answer_latest_ping_only(con);
+  if constexpr (metered && Heartbeat::enabled) {
+    con.set_pong_handler(
+        weak_handler([id](client_core& self, websocketpp::connection_hdl, std::string) {
+          if (!self.is_current(id) || self.tx_.ping_sent == clock::time_point{}) return;
+          const auto round_trip = micros(clock::now() - self.tx_.ping_sent);
+          self.tx_.ping_sent = {};
+          self.metric([&](auto& m) { m.pong_received(round_trip); });
+        }));
+  }
   // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
   con.set_tcp_pre_init_handler(
       weak_handler([id](client_core& self, websocketpp::connection_hdl hdl) {
@@ -3997,6 +4399,10 @@ void WSPULSE_CORE::on_open(std::uint64_t id, const websocketpp::connection_hdl& 
   if (!is_current(id)) return retire(hdl);
   dial_timer_.cancel();
   tx_.open = true;
+  if constexpr (metered) {
+    tx_.opened_at = clock::now();
+    metric([&](auto& m) { m.connection_opened(micros(tx_.opened_at - tx_.dial_started)); });
+  }
   if (opts_.min_uptime().count() == 0) {
     attempt_ = 0;
   } else {
@@ -4085,6 +4491,7 @@ void WSPULSE_CORE::schedule_redial() {
     }
     const milliseconds delay =
         Backoff::delay(attempt_, opts_.base_delay(), opts_.max_delay(), rng_);
+    metric([&](auto& m) { m.reconnect_attempt(attempt_ + 1, delay); });
     if (logs(log_level::info))
       log(log_level::info, "reconnecting",
           {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
@@ -4191,16 +4598,24 @@ void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool
   if (!is_current(id)) return;
   tx_.write_in_flight = false;
   if (!ok || data_frames == 0) return;
+  // Handed slots are replaced only after this thread pops them: read unlocked, like pump().
   std::size_t written_bytes = 0;
+  for (std::size_t i = 0; i < data_frames; ++i) {
+    const std::size_t bytes = queue_.at(i).size();
+    written_bytes += bytes;
+    metric([&](auto& m) { m.message_sent(bytes); });
+  }
   bool waiters = false;
+  std::size_t depth = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (std::size_t i = 0; i < data_frames; ++i) written_bytes += queue_.at(i).size();
     queue_.pop(data_frames);  // written: only now do they leave the queue
-    queued_.store(queue_.size(), std::memory_order_release);
+    depth = queue_.size();
+    queued_.store(depth, std::memory_order_release);
     waiters = room_waiters_ > 0;
   }
   if (waiters) room_cv_.notify_all();
+  metric([&](auto& m) { m.send_queue_depth(depth, Bounds::send_frames); });
   tx_.handed -= data_frames;
   tx_.handed_bytes -= written_bytes;
   const bool flushed = pump();  // the next slice of the backlog
@@ -4269,6 +4684,10 @@ void WSPULSE_CORE::ping_later() {
     if (ec || !self.is_current(id) || !self.tx_.open) return;
     std::error_code ping_ec;
     self.tx_.con->ping(std::string(), ping_ec);
+    // A round trip is timed from the oldest ping still unanswered.
+    if constexpr (metered) {
+      if (!ping_ec && self.tx_.ping_sent == clock::time_point{}) self.tx_.ping_sent = clock::now();
+    }
     self.ping_later();
   }));
 }
@@ -4280,6 +4699,7 @@ void WSPULSE_CORE::check_liveness() {
   const clock::time_point deadline = tx_.last_read + opts_.pong_wait();
   if (now >= deadline) {
     if (logs(log_level::warn)) log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
+    metric([](auto& m) { m.heartbeat_failed(); });
     return drop_transport(errc::heartbeat_timeout);
   }
   live_timer_.expires_at(deadline);
@@ -4291,6 +4711,7 @@ void WSPULSE_CORE::check_liveness() {
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::on_message(std::uint64_t id, std::string&& data) {
   if (!is_current(id)) return;
+  metric([&](auto& m) { m.message_received(data.size()); });
   if constexpr (inline_callbacks) {
     thread_local frame scratch;  // decoding reuses its strings' capacity
     deliver(data, id, scratch);
@@ -4369,6 +4790,13 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   if (!is_current(id)) return;
   reason cause = close_reason(tx_.con);
   tx_.con->observe(nullptr, 0);
+  if constexpr (metered) {
+    const auto open_for = micros(clock::now() - tx_.opened_at);
+    metric([&](auto& m) {
+      if (cause.code == errc::message_too_big) m.message_dropped(drop_cause::too_big);
+      m.connection_closed(open_for, cause);
+    });
+  }
   // Frames whose write did not complete stay queued: the next transport writes them again.
   tx_ = transport_state{};
   connected_.store(false, std::memory_order_release);
@@ -4574,17 +5002,20 @@ void WSPULSE_CORE::deliver(const std::string& data, std::uint64_t transport, fra
     if (logs(log_level::warn))
       log(log_level::warn, "codec threw: dropping message",
           {{"url", cb_log_url_}, {"what", ex.what()}, {"bytes", data.size()}});
+    metric([](auto& m) { m.message_dropped(drop_cause::decode_failed); });
     return;
   } catch (...) {
     if (logs(log_level::warn))
       log(log_level::warn, "codec threw: dropping message",
           {{"url", cb_log_url_}, {"what", "unknown exception"}, {"bytes", data.size()}});
+    metric([](auto& m) { m.message_dropped(drop_cause::decode_failed); });
     return;
   }
   if (ec) {
     if (logs(log_level::warn))
       log(log_level::warn, "dropping undecodable message",
           {{"url", cb_log_url_}, {"error", ec.message()}, {"bytes", data.size()}});
+    metric([](auto& m) { m.message_dropped(drop_cause::decode_failed); });
     return;
   }
   const auto& fn = opts_.message_callback();
@@ -4934,6 +5365,7 @@ std::shared_ptr<request_table> attach_request_table(Options& opts) {
 // #include "wspulse/error.hpp"
 // #include "wspulse/frame.hpp"
 // #include "wspulse/logger.hpp"
+// #include "wspulse/metrics.hpp"
 // #include "wspulse/options.hpp"
 // #include "wspulse/policies.hpp"
 
@@ -4946,7 +5378,7 @@ std::shared_ptr<request_table> attach_request_table(Options& opts) {
 namespace wspulse {
 
 /// A wspulse client. Policies fix at compile time: the codec, the logger, the reconnect
-/// backoff, the heartbeat, the buffer bounds and where callbacks run. Move-only; the
+/// backoff, the heartbeat, the buffer bounds, where callbacks run and the metrics collector. Move-only; the
 /// destructor closes.
 ///
 /// Where it runs: dial(url, …) gives the client its own io_context and I/O thread;
@@ -4960,13 +5392,16 @@ namespace wspulse {
 /// including from inside the client's own callbacks.
 template <class Codec = json_codec, class Logger = json_logger,
           class Backoff = exponential_backoff<>, class Heartbeat = heartbeat<>,
-          class Bounds = buffer_bounds<>, class Dispatch = callback_thread>
+          class Bounds = buffer_bounds<>, class Dispatch = callback_thread,
+          class Metrics = null_metrics>
 class basic_client {
   static_assert(detail::is_dispatch_policy<Dispatch>::value,
                 "wspulse: Dispatch must be callback_thread or inline_callbacks");
+  static_assert(detail::is_metrics_policy<Metrics>::value,
+                "wspulse: Metrics must declare `static constexpr bool enabled` (see null_metrics)");
 
  public:
-  using options = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
+  using options = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds, Metrics>;
 
   /// An empty client (what a failed non-throwing dial returns): operator bool is false,
   /// send() returns errc::connection_closed, done() is ready.
@@ -5041,7 +5476,7 @@ class basic_client {
  private:
   template <class Endpoint>
   using core_type =
-      detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>;
+      detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Metrics, Endpoint>;
   using core_ptr = std::shared_ptr<detail::core_interface>;
   using requests_ptr = std::shared_ptr<detail::request_table>;
   explicit basic_client(core_ptr core, requests_ptr requests = nullptr) noexcept
@@ -5088,8 +5523,9 @@ inline client dial(std::string_view url, options opts, reason& why) noexcept {
 
 namespace wspulse {
 
-#define WSPULSE_CLIENT_TEMPLATE template <class C, class L, class B, class H, class X, class D>
-#define WSPULSE_CLIENT basic_client<C, L, B, H, X, D>
+#define WSPULSE_CLIENT_TEMPLATE \
+  template <class C, class L, class B, class H, class X, class D, class M>
+#define WSPULSE_CLIENT basic_client<C, L, B, H, X, D, M>
 
 WSPULSE_CLIENT_TEMPLATE
 WSPULSE_CLIENT& WSPULSE_CLIENT::operator=(basic_client&& other) noexcept {
@@ -5292,8 +5728,8 @@ inline request_table::completion future_completion(std::shared_ptr<std::promise<
 
 }  // namespace detail
 
-template <class C, class L, class B, class H, class X, class D>
-std::error_code basic_client<C, L, B, H, X, D>::start_request(
+template <class C, class L, class B, class H, class X, class D, class M>
+std::error_code basic_client<C, L, B, H, X, D, M>::start_request(
     detail::request_table::match how, std::string key, frame f, std::chrono::milliseconds timeout,
     detail::request_table::completion done) {
   using match = detail::request_table::match;
@@ -5319,9 +5755,9 @@ std::error_code basic_client<C, L, B, H, X, D>::start_request(
   return {};
 }
 
-template <class C, class L, class B, class H, class X, class D>
-std::future<frame> basic_client<C, L, B, H, X, D>::request(frame f,
-                                                           std::chrono::milliseconds timeout) {
+template <class C, class L, class B, class H, class X, class D, class M>
+std::future<frame> basic_client<C, L, B, H, X, D, M>::request(frame f,
+                                                              std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<frame>>();
   std::future<frame> answer = promise->get_future();
   if (std::error_code ec = start_request(detail::request_table::match::by_id, std::string(),
@@ -5330,16 +5766,17 @@ std::future<frame> basic_client<C, L, B, H, X, D>::request(frame f,
   return answer;
 }
 
-template <class C, class L, class B, class H, class X, class D>
-std::error_code basic_client<C, L, B, H, X, D>::request(frame f, std::chrono::milliseconds timeout,
-                                                        request_handler on_done) {
+template <class C, class L, class B, class H, class X, class D, class M>
+std::error_code basic_client<C, L, B, H, X, D, M>::request(frame f,
+                                                           std::chrono::milliseconds timeout,
+                                                           request_handler on_done) {
   if (!on_done) return std::make_error_code(std::errc::invalid_argument);
   return start_request(detail::request_table::match::by_id, std::string(), std::move(f), timeout,
                        std::move(on_done));
 }
 
-template <class C, class L, class B, class H, class X, class D>
-std::future<frame> basic_client<C, L, B, H, X, D>::request_keyed(
+template <class C, class L, class B, class H, class X, class D, class M>
+std::future<frame> basic_client<C, L, B, H, X, D, M>::request_keyed(
     std::string key, frame f, std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<frame>>();
   std::future<frame> answer = promise->get_future();
@@ -5349,10 +5786,10 @@ std::future<frame> basic_client<C, L, B, H, X, D>::request_keyed(
   return answer;
 }
 
-template <class C, class L, class B, class H, class X, class D>
-std::error_code basic_client<C, L, B, H, X, D>::request_keyed(std::string key, frame f,
-                                                              std::chrono::milliseconds timeout,
-                                                              request_handler on_done) {
+template <class C, class L, class B, class H, class X, class D, class M>
+std::error_code basic_client<C, L, B, H, X, D, M>::request_keyed(std::string key, frame f,
+                                                                 std::chrono::milliseconds timeout,
+                                                                 request_handler on_done) {
   if (!on_done) return std::make_error_code(std::errc::invalid_argument);
   return start_request(detail::request_table::match::by_key, std::move(key), std::move(f), timeout,
                        std::move(on_done));

@@ -63,7 +63,8 @@ build() {
 
 variants=("default:" "null_logger:FOOTPRINT_NULL_LOGGER" "no_reconnect:FOOTPRINT_NO_RECONNECT"
   "no_heartbeat:FOOTPRINT_NO_HEARTBEAT"
-  "all_three:FOOTPRINT_NULL_LOGGER FOOTPRINT_NO_RECONNECT FOOTPRINT_NO_HEARTBEAT")
+  "all_three:FOOTPRINT_NULL_LOGGER FOOTPRINT_NO_RECONNECT FOOTPRINT_NO_HEARTBEAT"
+  "counting_metrics:FOOTPRINT_COUNTING_METRICS")
 plan=()
 for spec in "${targets[@]}"; do
   t=${spec%%:*}
@@ -101,8 +102,8 @@ out="$work/footprint.md"
   echo "What the policies save (-Os, plain): change of code + data (binutils \`size\`) against the"
   echo "default policies; stripped files move in page steps (64 KB on arm64), so they hide it:"
   echo
-  echo "| target | default (code + data) | null_logger | no_reconnect | no_heartbeat | all three |"
-  echo "|---|---|---|---|---|---|"
+  echo "| target | default (code + data) | null_logger | no_reconnect | no_heartbeat | all three | counting_metrics (a cost) |"
+  echo "|---|---|---|---|---|---|---|"
   for spec in "${targets[@]}"; do
     t=${spec%%:*}
     row="| $t | $(($(cat "$work/$t-Os-plain.code") / 1024)) KB"

@@ -8,6 +8,7 @@
 #include "error.hpp"
 #include "frame.hpp"
 #include "logger.hpp"
+#include "metrics.hpp"
 #include "options.hpp"
 #include "policies.hpp"
 
@@ -20,7 +21,7 @@
 namespace wspulse {
 
 /// A wspulse client. Policies fix at compile time: the codec, the logger, the reconnect
-/// backoff, the heartbeat, the buffer bounds and where callbacks run. Move-only; the
+/// backoff, the heartbeat, the buffer bounds, where callbacks run and the metrics collector. Move-only; the
 /// destructor closes.
 ///
 /// Where it runs: dial(url, …) gives the client its own io_context and I/O thread;
@@ -34,13 +35,16 @@ namespace wspulse {
 /// including from inside the client's own callbacks.
 template <class Codec = json_codec, class Logger = json_logger,
           class Backoff = exponential_backoff<>, class Heartbeat = heartbeat<>,
-          class Bounds = buffer_bounds<>, class Dispatch = callback_thread>
+          class Bounds = buffer_bounds<>, class Dispatch = callback_thread,
+          class Metrics = null_metrics>
 class basic_client {
   static_assert(detail::is_dispatch_policy<Dispatch>::value,
                 "wspulse: Dispatch must be callback_thread or inline_callbacks");
+  static_assert(detail::is_metrics_policy<Metrics>::value,
+                "wspulse: Metrics must declare `static constexpr bool enabled` (see null_metrics)");
 
  public:
-  using options = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
+  using options = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds, Metrics>;
 
   /// An empty client (what a failed non-throwing dial returns): operator bool is false,
   /// send() returns errc::connection_closed, done() is ready.
@@ -115,7 +119,7 @@ class basic_client {
  private:
   template <class Endpoint>
   using core_type =
-      detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>;
+      detail::client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Metrics, Endpoint>;
   using core_ptr = std::shared_ptr<detail::core_interface>;
   using requests_ptr = std::shared_ptr<detail::request_table>;
   explicit basic_client(core_ptr core, requests_ptr requests = nullptr) noexcept

@@ -6,6 +6,7 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "frame.hpp"
+#include "metrics.hpp"
 #include "policies.hpp"
 #include "detail/proxy_url.hpp"
 
@@ -44,9 +45,10 @@ inline void validate_header(std::string_view name, std::string_view value) {
 }
 }  // namespace detail
 
-/// Options of a basic_client<Codec, Logger, Backoff, Heartbeat, Bounds>. Chainable setters;
-/// each validates at once against behaviour.md § Limits.
-template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds>
+/// Options of a basic_client<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Metrics>.
+/// Chainable setters; each validates at once against behaviour.md § Limits.
+template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds,
+          class Metrics = null_metrics>
 class basic_options {
  public:
   using message_handler = std::function<void(const frame&)>;
@@ -149,6 +151,12 @@ class basic_options {
     logger_ = std::move(l);
     return *this;
   }
+  /// The collector the client reports to (metrics.hpp): copied into the client, so a copy
+  /// must share its counters with `m` (counting_metrics does).
+  basic_options& metrics(Metrics m) {
+    metrics_ = std::move(m);
+    return *this;
+  }
 
   /// Beyond the Go client: stop reconnecting when a redial is refused with one of these statuses.
   basic_options& stop_on_http_status(std::vector<int> statuses) {
@@ -248,6 +256,7 @@ class basic_options {
   const header_list& dial_headers() const noexcept { return dial_headers_; }
   const Codec& codec() const noexcept { return codec_; }
   Logger& logger() noexcept { return logger_; }
+  Metrics& metrics() noexcept { return metrics_; }
   const std::vector<int>& stop_http_statuses() const noexcept { return stop_statuses_; }
   const close_code_predicate& stop_close_code() const noexcept { return stop_close_; }
   const reconnect_hook& reconnect_callback() const noexcept { return before_reconnect_; }
@@ -277,6 +286,7 @@ class basic_options {
   header_list dial_headers_;
   Codec codec_{};
   Logger logger_{};
+  Metrics metrics_{};
   std::vector<int> stop_statuses_;
   close_code_predicate stop_close_;
   reconnect_hook before_reconnect_;

@@ -24,6 +24,7 @@
 #include "../error.hpp"
 #include "../frame.hpp"
 #include "../logger.hpp"
+#include "../metrics.hpp"
 #include "../options.hpp"
 #include "../policies.hpp"
 #include "../redact.hpp"
@@ -89,14 +90,14 @@ class core_interface {
 };
 
 template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, class Dispatch,
-          class Endpoint>
+          class Metrics, class Endpoint>
 class client_core final
     : public core_interface,
       public transport_observer,
       public std::enable_shared_from_this<
-          client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>> {
+          client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Metrics, Endpoint>> {
  public:
-  using options_type = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds>;
+  using options_type = basic_options<Codec, Logger, Backoff, Heartbeat, Bounds, Metrics>;
 
   /// `io` null: the engine owns its io_context and I/O thread.
   client_core(dial_url url, options_type opts, asio::io_context* io);
@@ -121,6 +122,7 @@ class client_core final
   using connection_ptr = typename Endpoint::connection_ptr;
   static constexpr bool secure = !std::is_same_v<Endpoint, plain_endpoint>;
   static constexpr bool inline_callbacks = Dispatch::runs_inline;
+  static constexpr bool metered = Metrics::enabled;
 
   /// One transport's state, replaced whole by each dial.
   struct transport_state {
@@ -138,6 +140,10 @@ class client_core final
     bool write_timer_armed = false;
     clock::time_point write_started{};
     clock::time_point last_read{};
+    // Metrics only (set when Metrics::enabled):
+    clock::time_point dial_started{};
+    clock::time_point opened_at{};
+    clock::time_point ping_sent{};  // the client's ping waiting for its pong, or {}
   };
 
   // Calls fn(engine, args...) from an I/O handler while the engine lives.
@@ -208,6 +214,21 @@ class client_core final
   bool stops_on_close_code(std::uint16_t code);
   template <class Fn, class... Args>
   void invoke(const char* which, const Fn& fn, Args&&... args);
+
+  // metric([&](auto& m) { m.hook(…); }): compiled out (with what computes its arguments, when
+  // that sits inside the lambda) unless Metrics::enabled. A hook that throws loses one figure.
+  template <class Fn>
+  void metric(Fn&& fn) noexcept {
+    if constexpr (metered) {
+      try {
+        fn(opts_.metrics());
+      } catch (...) {
+      }
+    }
+  }
+  static std::chrono::microseconds micros(clock::duration d) noexcept {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d);
+  }
 
   // Call sites test logs(level) first, so a disabled logger never builds its fields. A
   // logger that throws loses that record and nothing else.

@@ -8,8 +8,9 @@
 
 namespace wspulse {
 
-#define WSPULSE_CLIENT_TEMPLATE template <class C, class L, class B, class H, class X, class D>
-#define WSPULSE_CLIENT basic_client<C, L, B, H, X, D>
+#define WSPULSE_CLIENT_TEMPLATE \
+  template <class C, class L, class B, class H, class X, class D, class M>
+#define WSPULSE_CLIENT basic_client<C, L, B, H, X, D, M>
 
 WSPULSE_CLIENT_TEMPLATE
 WSPULSE_CLIENT& WSPULSE_CLIENT::operator=(basic_client&& other) noexcept {

@@ -114,17 +114,20 @@ void WSPULSE_CORE::deliver(const std::string& data, std::uint64_t transport, fra
     if (logs(log_level::warn))
       log(log_level::warn, "codec threw: dropping message",
           {{"url", cb_log_url_}, {"what", ex.what()}, {"bytes", data.size()}});
+    metric([](auto& m) { m.message_dropped(drop_cause::decode_failed); });
     return;
   } catch (...) {
     if (logs(log_level::warn))
       log(log_level::warn, "codec threw: dropping message",
           {{"url", cb_log_url_}, {"what", "unknown exception"}, {"bytes", data.size()}});
+    metric([](auto& m) { m.message_dropped(drop_cause::decode_failed); });
     return;
   }
   if (ec) {
     if (logs(log_level::warn))
       log(log_level::warn, "dropping undecodable message",
           {{"url", cb_log_url_}, {"error", ec.message()}, {"bytes", data.size()}});
+    metric([](auto& m) { m.message_dropped(drop_cause::decode_failed); });
     return;
   }
   const auto& fn = opts_.message_callback();

@@ -7,8 +7,9 @@ namespace detail {
 
 #define WSPULSE_CORE_TEMPLATE                                                        \
   template <class Codec, class Logger, class Backoff, class Heartbeat, class Bounds, \
-            class Dispatch, class Endpoint>
-#define WSPULSE_CORE client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Endpoint>
+            class Dispatch, class Metrics, class Endpoint>
+#define WSPULSE_CORE \
+  client_core<Codec, Logger, Backoff, Heartbeat, Bounds, Dispatch, Metrics, Endpoint>
 
 WSPULSE_CORE_TEMPLATE
 WSPULSE_CORE::client_core(dial_url url, options_type opts, asio::io_context* io)
@@ -138,8 +139,10 @@ WSPULSE_CORE_TEMPLATE
 std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wait) {
   // Refused without a lock and before paying for an encode.
   if (!accepting_.load(std::memory_order_acquire)) return errc::connection_closed;
-  if (wait.count() <= 0 && queued_.load(std::memory_order_acquire) >= Bounds::send_frames)
+  if (wait.count() <= 0 && queued_.load(std::memory_order_acquire) >= Bounds::send_frames) {
+    metric([](auto& m) { m.message_dropped(drop_cause::send_buffer_full); });
     return errc::send_buffer_full;
+  }
   std::string wire;
   std::error_code ec;
   opts_.codec().encode(f, wire, ec);  // on the caller's thread, outside the lock
@@ -148,6 +151,8 @@ std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wai
     if (!utf8_valid(wire)) return errc::invalid_payload;  // a server closes with 1007
   }
   bool wake = false;
+  std::size_t depth = 0;
+  std::error_code refused;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (wait.count() > 0 && admission_locked() == errc::send_buffer_full) {
@@ -156,12 +161,21 @@ std::error_code WSPULSE_CORE::send(const frame& f, std::chrono::milliseconds wai
                         [this] { return admission_locked() != errc::send_buffer_full; });
       --room_waiters_;
     }
-    if (std::error_code refused = admission_locked()) return refused;
-    queue_.push(std::move(wire));
-    queued_.store(queue_.size(), std::memory_order_release);
-    wake = state_ == client_state::connected && !pump_posted_;
-    pump_posted_ = pump_posted_ || wake;
+    refused = admission_locked();
+    if (!refused) {
+      queue_.push(std::move(wire));
+      depth = queue_.size();
+      queued_.store(depth, std::memory_order_release);
+      wake = state_ == client_state::connected && !pump_posted_;
+      pump_posted_ = pump_posted_ || wake;
+    }
   }
+  if (refused) {
+    if (refused == errc::send_buffer_full)
+      metric([](auto& m) { m.message_dropped(drop_cause::send_buffer_full); });
+    return refused;
+  }
+  metric([&](auto& m) { m.send_queue_depth(depth, Bounds::send_frames); });
   if (!wake) return {};
   // On the I/O thread (inline callbacks, or another client's handler on the same context)
   // the frame is handed over at once: no hop, and a reply joins the write in progress.

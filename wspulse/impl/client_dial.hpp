@@ -11,6 +11,7 @@ void WSPULSE_CORE::begin_dial() {
   if (closing_ || finished_) return;
   tx_ = transport_state{};
   tx_.id = ++transports_;
+  if constexpr (metered) tx_.dial_started = clock::now();
   tls_failure_->clear();
   std::error_code ec;
   tx_.con = endpoint_.get_connection(dial_text_, ec);
@@ -36,6 +37,15 @@ void WSPULSE_CORE::begin_dial() {
   // After a close frame (either side's), the TCP close may take write_wait, then it is forced.
   con.set_close_handshake_timeout(static_cast<long>(opts_.write_wait().count()));
   answer_latest_ping_only(con);
+  if constexpr (metered && Heartbeat::enabled) {
+    con.set_pong_handler(
+        weak_handler([id](client_core& self, websocketpp::connection_hdl, std::string) {
+          if (!self.is_current(id) || self.tx_.ping_sent == clock::time_point{}) return;
+          const auto round_trip = micros(clock::now() - self.tx_.ping_sent);
+          self.tx_.ping_sent = {};
+          self.metric([&](auto& m) { m.pong_received(round_trip); });
+        }));
+  }
   // websocketpp never sets TCP_NODELAY: small frames would wait for the peer's delayed ACK.
   con.set_tcp_pre_init_handler(
       weak_handler([id](client_core& self, websocketpp::connection_hdl hdl) {
@@ -69,6 +79,10 @@ void WSPULSE_CORE::on_open(std::uint64_t id, const websocketpp::connection_hdl& 
   if (!is_current(id)) return retire(hdl);
   dial_timer_.cancel();
   tx_.open = true;
+  if constexpr (metered) {
+    tx_.opened_at = clock::now();
+    metric([&](auto& m) { m.connection_opened(micros(tx_.opened_at - tx_.dial_started)); });
+  }
   if (opts_.min_uptime().count() == 0) {
     attempt_ = 0;
   } else {
@@ -157,6 +171,7 @@ void WSPULSE_CORE::schedule_redial() {
     }
     const milliseconds delay =
         Backoff::delay(attempt_, opts_.base_delay(), opts_.max_delay(), rng_);
+    metric([&](auto& m) { m.reconnect_attempt(attempt_ + 1, delay); });
     if (logs(log_level::info))
       log(log_level::info, "reconnecting",
           {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});

@@ -54,16 +54,24 @@ void WSPULSE_CORE::on_write_done(std::uint64_t id, std::size_t data_frames, bool
   if (!is_current(id)) return;
   tx_.write_in_flight = false;
   if (!ok || data_frames == 0) return;
+  // Handed slots are replaced only after this thread pops them: read unlocked, like pump().
   std::size_t written_bytes = 0;
+  for (std::size_t i = 0; i < data_frames; ++i) {
+    const std::size_t bytes = queue_.at(i).size();
+    written_bytes += bytes;
+    metric([&](auto& m) { m.message_sent(bytes); });
+  }
   bool waiters = false;
+  std::size_t depth = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (std::size_t i = 0; i < data_frames; ++i) written_bytes += queue_.at(i).size();
     queue_.pop(data_frames);  // written: only now do they leave the queue
-    queued_.store(queue_.size(), std::memory_order_release);
+    depth = queue_.size();
+    queued_.store(depth, std::memory_order_release);
     waiters = room_waiters_ > 0;
   }
   if (waiters) room_cv_.notify_all();
+  metric([&](auto& m) { m.send_queue_depth(depth, Bounds::send_frames); });
   tx_.handed -= data_frames;
   tx_.handed_bytes -= written_bytes;
   const bool flushed = pump();  // the next slice of the backlog
@@ -132,6 +140,10 @@ void WSPULSE_CORE::ping_later() {
     if (ec || !self.is_current(id) || !self.tx_.open) return;
     std::error_code ping_ec;
     self.tx_.con->ping(std::string(), ping_ec);
+    // A round trip is timed from the oldest ping still unanswered.
+    if constexpr (metered) {
+      if (!ping_ec && self.tx_.ping_sent == clock::time_point{}) self.tx_.ping_sent = clock::now();
+    }
     self.ping_later();
   }));
 }
@@ -143,6 +155,7 @@ void WSPULSE_CORE::check_liveness() {
   const clock::time_point deadline = tx_.last_read + opts_.pong_wait();
   if (now >= deadline) {
     if (logs(log_level::warn)) log(log_level::warn, "heartbeat timed out", {{"url", log_url_}});
+    metric([](auto& m) { m.heartbeat_failed(); });
     return drop_transport(errc::heartbeat_timeout);
   }
   live_timer_.expires_at(deadline);
@@ -154,6 +167,7 @@ void WSPULSE_CORE::check_liveness() {
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::on_message(std::uint64_t id, std::string&& data) {
   if (!is_current(id)) return;
+  metric([&](auto& m) { m.message_received(data.size()); });
   if constexpr (inline_callbacks) {
     thread_local frame scratch;  // decoding reuses its strings' capacity
     deliver(data, id, scratch);
@@ -232,6 +246,13 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   if (!is_current(id)) return;
   reason cause = close_reason(tx_.con);
   tx_.con->observe(nullptr, 0);
+  if constexpr (metered) {
+    const auto open_for = micros(clock::now() - tx_.opened_at);
+    metric([&](auto& m) {
+      if (cause.code == errc::message_too_big) m.message_dropped(drop_cause::too_big);
+      m.connection_closed(open_for, cause);
+    });
+  }
   // Frames whose write did not complete stay queued: the next transport writes them again.
   tx_ = transport_state{};
   connected_.store(false, std::memory_order_release);

@@ -43,8 +43,8 @@ inline request_table::completion future_completion(std::shared_ptr<std::promise<
 
 }  // namespace detail
 
-template <class C, class L, class B, class H, class X, class D>
-std::error_code basic_client<C, L, B, H, X, D>::start_request(
+template <class C, class L, class B, class H, class X, class D, class M>
+std::error_code basic_client<C, L, B, H, X, D, M>::start_request(
     detail::request_table::match how, std::string key, frame f, std::chrono::milliseconds timeout,
     detail::request_table::completion done) {
   using match = detail::request_table::match;
@@ -70,9 +70,9 @@ std::error_code basic_client<C, L, B, H, X, D>::start_request(
   return {};
 }
 
-template <class C, class L, class B, class H, class X, class D>
-std::future<frame> basic_client<C, L, B, H, X, D>::request(frame f,
-                                                           std::chrono::milliseconds timeout) {
+template <class C, class L, class B, class H, class X, class D, class M>
+std::future<frame> basic_client<C, L, B, H, X, D, M>::request(frame f,
+                                                              std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<frame>>();
   std::future<frame> answer = promise->get_future();
   if (std::error_code ec = start_request(detail::request_table::match::by_id, std::string(),
@@ -81,16 +81,17 @@ std::future<frame> basic_client<C, L, B, H, X, D>::request(frame f,
   return answer;
 }
 
-template <class C, class L, class B, class H, class X, class D>
-std::error_code basic_client<C, L, B, H, X, D>::request(frame f, std::chrono::milliseconds timeout,
-                                                        request_handler on_done) {
+template <class C, class L, class B, class H, class X, class D, class M>
+std::error_code basic_client<C, L, B, H, X, D, M>::request(frame f,
+                                                           std::chrono::milliseconds timeout,
+                                                           request_handler on_done) {
   if (!on_done) return std::make_error_code(std::errc::invalid_argument);
   return start_request(detail::request_table::match::by_id, std::string(), std::move(f), timeout,
                        std::move(on_done));
 }
 
-template <class C, class L, class B, class H, class X, class D>
-std::future<frame> basic_client<C, L, B, H, X, D>::request_keyed(
+template <class C, class L, class B, class H, class X, class D, class M>
+std::future<frame> basic_client<C, L, B, H, X, D, M>::request_keyed(
     std::string key, frame f, std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<frame>>();
   std::future<frame> answer = promise->get_future();
@@ -100,10 +101,10 @@ std::future<frame> basic_client<C, L, B, H, X, D>::request_keyed(
   return answer;
 }
 
-template <class C, class L, class B, class H, class X, class D>
-std::error_code basic_client<C, L, B, H, X, D>::request_keyed(std::string key, frame f,
-                                                              std::chrono::milliseconds timeout,
-                                                              request_handler on_done) {
+template <class C, class L, class B, class H, class X, class D, class M>
+std::error_code basic_client<C, L, B, H, X, D, M>::request_keyed(std::string key, frame f,
+                                                                 std::chrono::milliseconds timeout,
+                                                                 request_handler on_done) {
   if (!on_done) return std::make_error_code(std::errc::invalid_argument);
   return start_request(detail::request_table::match::by_key, std::move(key), std::move(f), timeout,
                        std::move(on_done));
