@@ -49,13 +49,17 @@ NO_TLS := -DWSPULSE_CLIENT_ENABLE_TLS=OFF
 # client_tests_inline (the client suites with inline callbacks on a shared io_context): built
 # and run by the g++ C++17 build and both sanitizer builds.
 INLINE := -DWSPULSE_CLIENT_TEST_INLINE=ON
-# Sanitizer builds run the full test suite; examples and the compile-time checks (header
-# self-containment, two-TU link, compile-fail) add nothing there and cost minutes.
-SAN_BASE := -DCMAKE_BUILD_TYPE=Debug -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF \
-  -DWSPULSE_CLIENT_COMPILE_CHECKS=OFF
+# Sanitizer builds run the full test suite, unoptimised, with line tables (CMakeLists.txt);
+# examples and the compile-time checks (header self-containment, two-TU link, compile-fail)
+# add nothing there and cost minutes.
+SAN_BASE := -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF -DWSPULSE_CLIENT_COMPILE_CHECKS=OFF
+# The builds that prove another compiler, standard or header layout compile the unit tests and
+# client_smoke (test_client.cpp, test_tls.cpp), not the whole client suite: the g++ C++17 and
+# sanitizer builds run that.
+SMOKE := -DWSPULSE_CLIENT_TEST_SMOKE_ONLY=ON
 # The C++20 stages prove the library and its tests in C++20; the examples are proven in both
 # header layouts by the C++17 and single-header stages (and run by examples-run).
-CXX20_BASE := -DCMAKE_CXX_STANDARD=20 -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
+CXX20_BASE := -DCMAKE_CXX_STANDARD=20 -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF $(SMOKE)
 
 # The demo: DEMO_CMD runs from the repo root after DEMO_TARGETS are built in $(DEMO_DIR).
 # DEMO_TARGETS defaults to the program DEMO_CMD starts, so switching the demo is one line.
@@ -97,11 +101,11 @@ endef
 
 # $(call cmake_suite,<build dir>,<cmake args>,<ctest selection>): configure, build, run ctest
 # (prints its summary). Selections by label (CMakeLists.txt): the g++ C++17 build runs every
-# test but the smoke subset, once per CI; the sanitizers the whole client suite, not the extra
-# runs; the other builds the unit tests, the compile checks and the smoke subset.
-CTEST_ALL := -LE smoke
-CTEST_SANITIZED := -LE 'smoke|extra'
-CTEST_SMOKE := -LE full
+# test, the extra runs included, once per CI; the sanitizers the whole client suite, not the
+# extra runs; the smoke builds everything they built (unit tests, compile checks, client_smoke).
+CTEST_ALL :=
+CTEST_SANITIZED := -LE extra
+CTEST_SMOKE :=
 cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
   cmake --build $(1) -j $(JOBS) && \
   (cd $(1) && ctest --output-on-failure -j $(CTEST_JOBS) $(3) $(CTEST_ARGS))
@@ -132,19 +136,22 @@ test-gcc-cxx17:
 	$(call timed,g++ C++17 ($(BUILD)/gcc-cxx17),\
 	  $(call cmake_suite,$(BUILD)/gcc-cxx17,$(GCC) $(TLS) $(INLINE),$(CTEST_ALL)))
 
+# The meson build proves meson: unit tests and client_smoke; the examples build under CMake.
+MESON_ARGS = -Dwerror=$(if $(filter ON,$(WERROR)),true,false) -Dtls=enabled -Dsmoke_only=true \
+  -Dexamples=false
 test-meson:
 	$(call timed,meson g++ C++17 ($(BUILD)/meson),\
 	  if [ -f $(BUILD)/meson/build.ninja ]; then \
-	    meson setup --reconfigure $(BUILD)/meson -Dwerror=$(if $(filter ON,$(WERROR)),true,false) -Dtls=enabled >/dev/null; \
+	    meson setup --reconfigure $(BUILD)/meson $(MESON_ARGS) >/dev/null; \
 	  else \
-	    meson setup $(BUILD)/meson -Dwerror=$(if $(filter ON,$(WERROR)),true,false) -Dtls=enabled >/dev/null; \
+	    meson setup $(BUILD)/meson $(MESON_ARGS) >/dev/null; \
 	  fi && \
 	  meson compile -C $(BUILD)/meson -j $(JOBS) && \
-	  meson test -C $(BUILD)/meson --print-errorlogs --num-processes $(CTEST_JOBS) --no-suite full)
+	  meson test -C $(BUILD)/meson --print-errorlogs --num-processes $(CTEST_JOBS))
 
 test-single-include:
 	$(call timed,single header g++ C++17 ($(BUILD)/single-include),\
-	  $(call cmake_suite,$(BUILD)/single-include,$(GCC) $(TLS) -DWSPULSE_CLIENT_TEST_SINGLE_INCLUDE=ON,$(CTEST_SMOKE)))
+	  $(call cmake_suite,$(BUILD)/single-include,$(GCC) $(TLS) -DWSPULSE_CLIENT_TEST_SINGLE_INCLUDE=ON $(SMOKE),$(CTEST_SMOKE)))
 
 # ---- make check -----------------------------------------------------------------------------
 check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
@@ -167,15 +174,15 @@ check-clang-cxx20:
 
 check-gcc-cxx20:
 	$(call timed,g++ C++20 ($(BUILD)/gcc-cxx20),\
-	  $(call cmake_suite,$(BUILD)/gcc-cxx20,$(GCC) $(TLS) $(CXX20_BASE),$(CTEST_SMOKE)))
+	  $(call cmake_suite,$(BUILD)/gcc-cxx20,$(GCC) $(TLS) $(CXX20_BASE) -DWSPULSE_CLIENT_COMPILE_CHECKS=OFF,$(CTEST_SMOKE)))
 
 check-asan-ubsan:
 	$(call timed,clang++ ASan+UBSan ($(BUILD)/asan-ubsan),\
 	  $(call cmake_suite,$(BUILD)/asan-ubsan,$(CLANG) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=address$(,)undefined $(INLINE),$(CTEST_SANITIZED)))
 
 check-tsan:
-	$(call timed,g++ TSan ($(BUILD)/tsan),\
-	  $(call cmake_suite,$(BUILD)/tsan,$(GCC) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread $(INLINE),$(CTEST_SANITIZED)))
+	$(call timed,clang++ TSan ($(BUILD)/tsan),\
+	  $(call cmake_suite,$(BUILD)/tsan,$(CLANG) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread $(INLINE),$(CTEST_SANITIZED)))
 
 # Every integration path a consumer project can use, each one TU against the bundled server
 # (tests/consumers/run.sh). Reuses the g++ C++17 build for wspulse-testserver.
