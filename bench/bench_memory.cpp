@@ -898,10 +898,11 @@ int main(int argc, char** argv) {
                   rows[i].first * rows[i].second / 1024);
     }
   }
-  using core_t = wspulse::detail::client_core<wspulse::json_codec, wspulse::null_logger,
-                                              wspulse::exponential_backoff<>, wspulse::heartbeat<>,
-                                              wspulse::buffer_bounds<>, wspulse::callback_thread,
-                                              wspulse::detail::plain_endpoint>;
+  using core_t =
+      wspulse::detail::client_core<wspulse::json_codec, wspulse::null_logger,
+                                   wspulse::exponential_backoff<>, wspulse::heartbeat<>,
+                                   wspulse::buffer_bounds<>, wspulse::callback_thread,
+                                   wspulse::null_metrics, wspulse::detail::plain_endpoint>;
   std::printf(
       "\nobject sizes (bytes): client_core %zu (send_queue<256> %zu, io_context %zu, "
       "websocketpp endpoint %zu), websocketpp connection %zu (read buffer %zu inline); "

@@ -99,7 +99,7 @@ inline bool executable(const std::string& path) {
 }
 
 // $WSPULSE_TESTSERVER, then the build's WSPULSE_TESTSERVER_PATH, then next to `exe`.
-inline std::string find_testserver(const std::string& exe) {
+inline std::string find_testserver([[maybe_unused]] const std::string& exe) {
   if (const char* env = std::getenv("WSPULSE_TESTSERVER")) return env;
 #ifdef WSPULSE_TESTSERVER_PATH
   return WSPULSE_TESTSERVER_PATH;

@@ -2613,7 +2613,7 @@ class basic_options {
 //   every handler it runs holds the engine weakly (or strongly, while it runs);
 // - the callback side (the callback thread, or the I/O thread when inline): the user's
 //   callbacks (before_reconnect included), the codec's decode, cb_log_url_;
-// - a detached thread per host-name lookup (detail/transport.hpp), which touches none of this.
+// - a detached thread per host-name lookup (detail/host_lookup.hpp), which touches none of this.
 // Callbacks never run under a lock or inside send()/close(); every call into user code is
 // guarded against exceptions. Bodies: impl/client_core.hpp (life cycle, send, close),
 // impl/client_dial.hpp (dialing, reconnect), impl/client_session.hpp (one open transport),
@@ -2878,39 +2878,17 @@ class send_queue {
 
 }  // namespace detail
 }  // namespace wspulse
-// #include "wspulse/detail/start_thread.hpp"
-// wspulse_client — every thread the library starts goes through start_thread(), so that the
-// failure to get one (near a process's thread limit) takes one path, and tests can provoke it.
+// #include "wspulse/detail/shared_endpoint.hpp"
+// wspulse_client — one websocketpp endpoint per io_context, shared by every client on it.
+// A websocketpp client endpoint costs ~2.7 KiB (1.1 KiB of handlers and loggers, 1.6 KiB on
+// the heap) and holds no per-client state here: host lookups and TLS contexts are the
+// client's. Clients on one io_context run on its one thread, so sharing needs no lock.
+// Owned by an Asio service, the endpoint lives as long as its io_context: a websocketpp handler
+// still queued when the last client goes (it holds the endpoint by raw pointer) never finds it
+// gone.
 // SPDX-License-Identifier: MIT
 
-#include <atomic>
-#include <cerrno>
-#include <system_error>
-#include <thread>
-#include <utility>
-
-namespace wspulse {
-namespace detail {
-
-/// Test seam: when >= 0, the number of threads start_thread() still starts before it fails
-/// as std::thread does when the system refuses one. -1 (the default): never fails.
-inline std::atomic<int> thread_start_budget{-1};
-
-template <class Fn>
-std::thread start_thread(Fn&& fn) {
-  int budget = thread_start_budget.load(std::memory_order_relaxed);
-  while (budget > 0 && !thread_start_budget.compare_exchange_weak(budget, budget - 1,
-                                                                  std::memory_order_relaxed)) {
-  }
-  if (budget == 0) {
-    throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
-                            "thread creation refused (test seam)");
-  }
-  return std::thread(std::forward<Fn>(fn));
-}
-
-}  // namespace detail
-}  // namespace wspulse
+// #include "wspulse/version.hpp"
 // #include "wspulse/detail/transport.hpp"
 // wspulse_client — the websocketpp client configuration the client runs on.
 // websocketpp offers no per-write completion callback and no write timeout. Its connection
@@ -2966,8 +2944,195 @@ std::thread start_thread(Fn&& fn) {
     "wspulse_client: do not define ASIO_NO_DEPRECATED; websocketpp 0.8.x needs Asio's deprecated io_service API."
 #endif
 // clang-format on
-// #include "wspulse/detail/proxy_url.hpp"
+// #include "wspulse/detail/host_lookup.hpp"
+// wspulse_client — host-name lookup on a detached thread, one per dial.
+// Asio's resolver runs getaddrinfo on one thread per io_context that the io_context joins when
+// it is destroyed: a lookup stuck for seconds would then hold dial(), close() and the
+// destructor hostage. A detached lookup holds nothing of the client: it posts its result
+// through a gate that the client shuts before it goes away; a result nobody waits for is freed.
+// The lookup belongs to the client, not to websocketpp's endpoint, which clients on one
+// io_context share (detail/shared_endpoint.hpp).
+// SPDX-License-Identifier: MIT
+
 // #include "wspulse/detail/start_thread.hpp"
+// wspulse_client — every thread the library starts goes through start_thread(), so that the
+// failure to get one (near a process's thread limit) takes one path, and tests can provoke it.
+// SPDX-License-Identifier: MIT
+
+#include <atomic>
+#include <cerrno>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+namespace wspulse {
+namespace detail {
+
+/// Test seam: when >= 0, the number of threads start_thread() still starts before it fails
+/// as std::thread does when the system refuses one. -1 (the default): never fails.
+inline std::atomic<int> thread_start_budget{-1};
+
+template <class Fn>
+std::thread start_thread(Fn&& fn) {
+  int budget = thread_start_budget.load(std::memory_order_relaxed);
+  while (budget > 0 && !thread_start_budget.compare_exchange_weak(budget, budget - 1,
+                                                                  std::memory_order_relaxed)) {
+  }
+  if (budget == 0) {
+    throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                            "thread creation refused (test seam)");
+  }
+  return std::thread(std::forward<Fn>(fn));
+}
+
+}  // namespace detail
+}  // namespace wspulse
+
+#include <websocketpp/transport/base/endpoint.hpp>  // connect_handler
+
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+
+#include <netdb.h>  // getaddrinfo
+
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace wspulse {
+namespace detail {
+
+// Where a detached lookup posts its result. On an application's io_context the client may be
+// gone before a posted result runs: the result runs only while its owner (the client engine)
+// can still be locked.
+class resolve_gate {
+ public:
+  resolve_gate(asio::io_context& io, std::weak_ptr<const void> owner)
+      : io_(&io), owner_(std::move(owner)) {}
+  template <class Handler>
+  void post(Handler&& h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (io_ != nullptr) asio::post(*io_, std::forward<Handler>(h));
+  }
+  void shut() {
+    std::lock_guard<std::mutex> lock(mu_);
+    io_ = nullptr;
+  }
+  /// Keeps the owner alive while a result is handed over; empty when it is gone.
+  std::shared_ptr<const void> lock_owner() const noexcept { return owner_.lock(); }
+
+ private:
+  std::mutex mu_;
+  asio::io_context* io_;
+  const std::weak_ptr<const void> owner_;
+};
+
+struct addrinfo_deleter {
+  void operator()(::addrinfo* ai) const noexcept {
+    if (ai != nullptr) ::freeaddrinfo(ai);
+  }
+};
+using addrinfo_ptr = std::unique_ptr<::addrinfo, addrinfo_deleter>;
+
+// getaddrinfo's EAI_* codes as the Asio errors its own resolver would report.
+inline std::error_code resolve_error(int gai, int saved_errno) {
+  switch (gai) {
+    case 0: return {};
+#ifdef EAI_NODATA
+    case EAI_NODATA:
+#endif
+    case EAI_NONAME: return asio::error::host_not_found;
+    case EAI_AGAIN: return asio::error::host_not_found_try_again;
+    case EAI_SERVICE: return asio::error::service_not_found;
+    case EAI_MEMORY: return std::make_error_code(std::errc::not_enough_memory);
+    case EAI_SYSTEM: return std::error_code(saved_errno, std::system_category());
+    default: return asio::error::no_recovery;
+  }
+}
+
+/// One client's lookups (one dial at a time), handed back to the endpoint that asked, on the
+/// I/O thread. Endpoint: observed_endpoint (detail/transport.hpp), which calls start() from its
+/// async_connect and receives the result through resolved().
+template <class Endpoint>
+class host_lookup {
+ public:
+  using transport_con_ptr = typename Endpoint::transport_con_ptr;
+
+  host_lookup() = default;
+  host_lookup(const host_lookup&) = delete;
+  host_lookup& operator=(const host_lookup&) = delete;
+  ~host_lookup() {
+    if (gate_) gate_->shut();
+  }
+
+  /// Who owns this lookup: a result is handed over only while the owner can be locked.
+  void set_owner(std::weak_ptr<const void> owner) noexcept { owner_ = std::move(owner); }
+
+  /// Looks up host:port on a thread of its own; the endpoint gets the result, or the error.
+  void start(Endpoint& endpoint, transport_con_ptr tcon, websocketpp::transport::connect_handler cb,
+             std::string host, std::string port) {
+    if (!gate_) gate_ = std::make_shared<resolve_gate>(endpoint.get_io_service(), owner_);
+    const std::uint64_t id = ++lookups_;
+    pending_.reset(new pending{id, &endpoint, std::move(tcon), std::move(cb), host, port});
+    try {
+      start_thread([gate = gate_, self = this, id, host = std::move(host), port = std::move(port)] {
+        ::addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_protocol = IPPROTO_TCP;
+        hints.ai_flags = AI_ADDRCONFIG;
+        ::addrinfo* found = nullptr;
+        const int gai = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+        auto result = std::make_shared<addrinfo_ptr>(found);
+        const std::error_code lookup_ec = resolve_error(gai, errno);
+        // Runs on the I/O thread, and only while the owner lives (the gate is shut first).
+        gate->post([gate, self, id, result, lookup_ec] {
+          if (auto owner = gate->lock_owner()) self->done(id, result->get(), lookup_ec);
+        });
+      }).detach();
+    } catch (const std::system_error& ex) {  // no thread to be had: the dial fails, clearly
+      const std::unique_ptr<pending> failed = std::move(pending_);
+      failed->cb(ex.code());
+    }
+  }
+
+  /// Forgets the lookup in flight, if any: its result, whenever it comes, is dropped.
+  void cancel() noexcept { pending_.reset(); }
+
+ private:
+  struct pending {
+    std::uint64_t id;
+    Endpoint* endpoint;  // outlives the client (shared_endpoint: as long as its io_context)
+    transport_con_ptr tcon;
+    websocketpp::transport::connect_handler cb;
+    std::string host, port;
+  };
+
+  void done(std::uint64_t id, ::addrinfo* found, std::error_code ec) {
+    if (!pending_ || pending_->id != id) return;  // abandoned
+    const std::unique_ptr<pending> p = std::move(pending_);
+    auto results = ec || found == nullptr
+                       ? asio::ip::tcp::resolver::results_type()
+                       : asio::ip::tcp::resolver::results_type::create(found, p->host, p->port);
+    if (!ec && results.empty()) ec = asio::error::host_not_found;
+    p->endpoint->resolved(std::move(p->tcon), std::move(p->cb), ec, results);
+  }
+
+  std::weak_ptr<const void> owner_;
+  std::shared_ptr<resolve_gate> gate_;
+  std::unique_ptr<pending> pending_;  // on the heap: most dials need no lookup
+  std::uint64_t lookups_ = 0;
+};
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/detail/proxy_url.hpp"
 
 #include <websocketpp/client.hpp>
 #include <websocketpp/common/network.hpp>
@@ -2976,6 +3141,7 @@ std::thread start_thread(Fn&& fn) {
 #include <websocketpp/logger/stub.hpp>
 #include <websocketpp/transport/asio/endpoint.hpp>
 
+#include <asio/connect.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
@@ -2983,8 +3149,6 @@ std::thread start_thread(Fn&& fn) {
 #include <asio/read_until.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
-
-#include <netdb.h>  // getaddrinfo
 
 #if defined(__linux__)
 #include <sys/random.h>  // getrandom
@@ -3049,6 +3213,9 @@ inline void prime_websocketpp_statics() {
 }
 
 template <class config>
+class observed_endpoint;
+
+template <class config>
 class observed_connection : public websocketpp::transport::asio::connection<config> {
   using base = websocketpp::transport::asio::connection<config>;
 
@@ -3067,6 +3234,10 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
     observer_ = observer;
     transport_ = transport;
   }
+
+  /// Where this connection's host name is looked up: the dialing client's (set per dial).
+  void set_lookup(host_lookup<observed_endpoint<config>>* lookup) noexcept { lookup_ = lookup; }
+  host_lookup<observed_endpoint<config>>* lookup() const noexcept { return lookup_; }
 
   // ---- HTTP CONNECT proxy (issue 9 §4) ----
   /// Dial through this proxy (the endpoint connects TCP to it and opens the tunnel).
@@ -3228,6 +3399,7 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
 
   transport_observer* observer_ = nullptr;
   std::uint64_t transport_ = 0;
+  host_lookup<observed_endpoint<config>>* lookup_ = nullptr;
   bool read_pending_ = false;
   std::function<void(const std::string&)> send_pong_;
   bool pong_outstanding_ = false;
@@ -3237,58 +3409,6 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   std::optional<reason> tunnel_refusal_;
   std::shared_ptr<tunnel_io> tunnel_io_;  // the CONNECT exchange, while it runs
 };
-
-// Name resolution on a detached thread of its own, per lookup. Asio's resolver runs
-// getaddrinfo on one thread per io_context that the io_context joins when it is destroyed:
-// a lookup stuck for seconds would then hold dial(), close() and the destructor hostage. A
-// detached lookup holds nothing of the client: it posts its result through this gate, which
-// the endpoint shuts before its io_context goes away; a result nobody waits for is freed.
-// On an application's io_context the endpoint may be gone before a posted result runs: the
-// result runs only while the endpoint's owner (the client engine) can still be locked.
-class resolve_gate {
- public:
-  resolve_gate(asio::io_context& io, std::weak_ptr<const void> owner)
-      : io_(&io), owner_(std::move(owner)) {}
-  template <class Handler>
-  void post(Handler&& h) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (io_ != nullptr) asio::post(*io_, std::forward<Handler>(h));
-  }
-  void shut() {
-    std::lock_guard<std::mutex> lock(mu_);
-    io_ = nullptr;
-  }
-  /// Keeps the endpoint's owner alive while a result is handed over; empty when it is gone.
-  std::shared_ptr<const void> lock_owner() const noexcept { return owner_.lock(); }
-
- private:
-  std::mutex mu_;
-  asio::io_context* io_;
-  const std::weak_ptr<const void> owner_;
-};
-
-struct addrinfo_deleter {
-  void operator()(::addrinfo* ai) const noexcept {
-    if (ai != nullptr) ::freeaddrinfo(ai);
-  }
-};
-using addrinfo_ptr = std::unique_ptr<::addrinfo, addrinfo_deleter>;
-
-// getaddrinfo's EAI_* codes as the Asio errors its own resolver would report.
-inline std::error_code resolve_error(int gai, int saved_errno) {
-  switch (gai) {
-    case 0: return {};
-#ifdef EAI_NODATA
-    case EAI_NODATA:
-#endif
-    case EAI_NONAME: return asio::error::host_not_found;
-    case EAI_AGAIN: return asio::error::host_not_found_try_again;
-    case EAI_SERVICE: return asio::error::service_not_found;
-    case EAI_MEMORY: return std::make_error_code(std::errc::not_enough_memory);
-    case EAI_SYSTEM: return std::error_code(saved_errno, std::system_category());
-    default: return asio::error::no_recovery;
-  }
-}
 
 /// Makes `con` answer pings through observed_connection::answer_ping (latest ping only).
 template <class Connection>
@@ -3328,32 +3448,14 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
  public:
   using transport_con_type = observed_connection<config>;
   using transport_con_ptr = typename transport_con_type::ptr;
+  using lookup_type = host_lookup<observed_endpoint>;
 
-  observed_endpoint() = default;
-  observed_endpoint(const observed_endpoint&) = delete;
-  observed_endpoint& operator=(const observed_endpoint&) = delete;
-  ~observed_endpoint() {
-    if (gate_) gate_->shut();
-  }
-
-  /// Who owns this endpoint: a lookup's result is handed over only while it can be locked.
-  void set_owner(std::weak_ptr<const void> owner) noexcept { owner_ = std::move(owner); }
-
-  /// Forgets the lookup in flight, if any: its result, whenever it comes, is dropped.
-  void cancel_lookup() noexcept {
-    if (!lookup_) return;
-    try {  // its timer would hold the connection for the transport's 330 s
-      lookup_->dns_timer->cancel();
-    } catch (const std::system_error&) {
-    }
-    lookup_.reset();
-  }
-
+  // websocketpp's own resolve and connect steps arm timers that an aborted connect leaves
+  // armed (330 s here): an abandoned dial would keep the application's io_context busy. These
+  // arm none; the client bounds the dial (handshake_timeout) and cancels the socket.
   void async_connect(transport_con_ptr tcon, websocketpp::uri_ptr u,
                      websocketpp::transport::connect_handler cb) {
     tcon->set_uri(u);
-    // handle_resolve cancels the DNS timer it is given: hand it one that does nothing.
-    auto dns_timer = tcon->set_timer(config::timeout_dns_resolve, [](const std::error_code&) {});
     std::string host = u->get_host();
     std::string port = u->get_port_str();
     if (const proxy_settings* proxy = tcon->tunnel()) {  // HTTP proxy (issue 9 §4)
@@ -3371,62 +3473,30 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
     std::error_code ec;
     const auto address = asio::ip::make_address(host, ec);
     if (!ec) {  // an IP literal needs no lookup
-      auto results = asio::ip::tcp::resolver::results_type::create(
-          asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(std::stoul(port))), host,
-          port);
-      return base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
+      return resolved(
+          std::move(tcon), std::move(cb), std::error_code(),
+          asio::ip::tcp::resolver::results_type::create(
+              asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(std::stoul(port))), host,
+              port));
     }
-    if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service(), owner_);
-    const std::uint64_t id = ++lookups_;
-    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, port});
-    try {
-      start_thread([gate = gate_, this_endpoint = this, id, host, port] {
-        ::addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_protocol = IPPROTO_TCP;
-        hints.ai_flags = AI_ADDRCONFIG;
-        ::addrinfo* found = nullptr;
-        const int gai = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
-        auto result = std::make_shared<addrinfo_ptr>(found);
-        const std::error_code lookup_ec = resolve_error(gai, errno);
-        // Runs on the I/O thread, and only while the endpoint lives (the gate is shut first).
-        gate->post([gate, this_endpoint, id, result, lookup_ec] {
-          if (auto owner = gate->lock_owner())
-            this_endpoint->lookup_done(id, result->get(), lookup_ec);
-        });
-      }).detach();
-    } catch (const std::system_error& ex) {  // no thread to be had: the dial fails, clearly
-      auto failed = std::move(*lookup_);
-      lookup_.reset();
-      failed.cb(ex.code());
-    }
+    lookup_type* lookup = tcon->lookup();
+    if (lookup == nullptr) return cb(asio::error::host_not_found);  // set by every dial
+    lookup->start(*this, std::move(tcon), std::move(cb), std::move(host), std::move(port));
   }
 
- private:
-  struct pending_lookup {
-    std::uint64_t id;
-    transport_con_ptr tcon;
-    typename base::timer_ptr dns_timer;
-    websocketpp::transport::connect_handler cb;
-    std::string host, port;
-  };
-
-  void lookup_done(std::uint64_t id, ::addrinfo* found, std::error_code ec) {
-    if (!lookup_ || lookup_->id != id) return;  // abandoned
-    pending_lookup done = std::move(*lookup_);
-    lookup_.reset();
-    auto results = ec || found == nullptr
-                       ? asio::ip::tcp::resolver::results_type()
-                       : asio::ip::tcp::resolver::results_type::create(found, done.host, done.port);
-    if (!ec && results.empty()) ec = asio::error::host_not_found;
-    base::handle_resolve(done.tcon, done.dns_timer, std::move(done.cb), ec, results);
+  /// A lookup's outcome (host_lookup, on the I/O thread): connect to the first address that
+  /// accepts. An abandoned connect (its socket cancelled) calls nothing.
+  void resolved(transport_con_ptr tcon, websocketpp::transport::connect_handler cb,
+                const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results) {
+    if (ec) return cb(ec);
+    auto& socket = tcon->get_raw_socket();
+    asio::async_connect(socket, results,
+                        [tcon = std::move(tcon), cb = std::move(cb)](
+                            const std::error_code& connect_ec, const asio::ip::tcp::endpoint&) {
+                          if (connect_ec == asio::error::operation_aborted) return;
+                          cb(connect_ec);
+                        });
   }
-
-  std::weak_ptr<const void> owner_;
-  std::shared_ptr<resolve_gate> gate_;
-  std::optional<pending_lookup> lookup_;  // one dial at a time per client
-  std::uint64_t lookups_ = 0;
 };
 
 /// Masking keys (RFC 6455 § 5.3: unpredictable, from a strong entropy source) drawn from the
@@ -3498,13 +3568,15 @@ struct observed_client_config : websocketpp::config::core_client {
     using response_type = type::response_type;
     using socket_type = SocketEndpoint;
     static const bool enable_multithreading = false;
-    // Transport timers are armed unconditionally (0 would fire at once): make them longer
-    // than any handshake_timeout, which the client enforces over the whole dial.
-    static const long timeout_socket_pre_init = 330000;
-    static const long timeout_proxy = 330000;
-    static const long timeout_socket_post_init = 330000;
-    static const long timeout_dns_resolve = 330000;
-    static const long timeout_connect = 330000;
+    // The client enforces handshake_timeout over the whole dial, and an abandoned dial must
+    // leave nothing armed on the io_context: 0 turns websocketpp's post-init (TLS handshake)
+    // timer off; the lookup and connect are observed_endpoint's own, without timers; pre-init
+    // and proxy timers are never armed.
+    static const long timeout_socket_pre_init = 0;
+    static const long timeout_proxy = 0;
+    static const long timeout_socket_post_init = 0;
+    static const long timeout_dns_resolve = 0;
+    static const long timeout_connect = 0;
     static const long timeout_socket_shutdown = 5000;
   };
 
@@ -3517,6 +3589,42 @@ using plain_endpoint = websocketpp::client<plain_client_config>;
 
 }  // namespace detail
 }  // namespace wspulse
+
+#include <asio/io_context.hpp>
+
+namespace wspulse {
+namespace detail {
+
+template <class Endpoint>
+class shared_endpoint final : public asio::io_context::service {
+ public:
+  static inline asio::io_context::id id;  // the service's key (works without RTTI)
+
+  explicit shared_endpoint(asio::io_context& io) : asio::io_context::service(io) {
+    endpoint_.init_asio(&io);
+    endpoint_.set_user_agent("wspulse-client-cpp/" WSPULSE_CLIENT_VERSION_STRING);
+  }
+
+  /// The io_context's endpoint (created with the first client on it).
+  static Endpoint& of(asio::io_context& io) {
+    return asio::use_service<shared_endpoint>(io).endpoint_;
+  }
+  /// Masking keys for the frames the clients prepare (frame_writer), drawn from the OS in blocks.
+  static masking_key_source& keys_of(asio::io_context& io) {
+    return asio::use_service<shared_endpoint>(io).keys_;
+  }
+
+ private:
+  void shutdown() override {}
+
+  Endpoint endpoint_;
+  masking_key_source keys_;
+};
+
+}  // namespace detail
+}  // namespace wspulse
+// #include "wspulse/detail/start_thread.hpp"
+// #include "wspulse/detail/transport.hpp"
 // #include "wspulse/detail/tls.hpp"
 // wspulse_client — wss:// transport (only with WSPULSE_CLIENT_ENABLE_TLS): websocketpp's TLS
 // socket with two fixes. SNI carries host names only (RFC 6066 forbids IP literals, which
@@ -3962,14 +4070,15 @@ class client_core final
 
   options_type opts_;
   dial_url url_;
-  std::string log_url_;     // redacted once per URL; the I/O thread's copy
+  std::string log_url_;     // redacted once per URL (empty when nothing logs); I/O thread
   std::string cb_log_url_;  // the callback side's copy (before_reconnect may change the URL)
 
   std::unique_ptr<asio::io_context> owned_io_;  // null on the application's io_context
   asio::io_context& io_;
-  Endpoint endpoint_;
-  std::thread io_thread_;  // owned io_context only
-  std::thread cb_thread_;  // callback_thread only
+  Endpoint& endpoint_;  // the io_context's, shared by its clients (detail/shared_endpoint.hpp)
+  host_lookup<typename Endpoint::transport_type> lookup_;  // this client's dials
+  std::thread io_thread_;                                  // owned io_context only
+  std::thread cb_thread_;                                  // callback_thread only
   std::thread::id cb_thread_id_;
   std::shared_ptr<client_core> keep_alive_;  // application's io_context: alive until finished
 
@@ -4008,15 +4117,14 @@ class client_core final
   bool closing_ = false;          // close() reached the I/O thread
   bool finished_ = false;
   static constexpr std::size_t max_bytes_in_flight = 256 * 1024;  // per write (write_wait)
-  masking_key_source mask_keys_;  // one key per frame the client prepares (pump)
+  masking_key_source& mask_keys_;  // one key per frame the client prepares (pump); shared
   unsigned attempt_ = 0;
   std::minstd_rand rng_{std::random_device{}()};
-  asio::steady_timer dial_timer_{io_};
+  asio::steady_timer dial_timer_{io_};  // the backoff delay, then the dial's handshake deadline
   asio::steady_timer ping_timer_{io_};
   asio::steady_timer live_timer_{io_};
   asio::steady_timer write_timer_{io_};
   asio::steady_timer close_timer_{io_};
-  asio::steady_timer backoff_timer_{io_};
   asio::steady_timer uptime_timer_{io_};  // min_uptime: when a new transport counts as stable
   std::shared_ptr<std::string> tls_failure_ = std::make_shared<std::string>();  // wss:// only
 
@@ -4054,25 +4162,14 @@ WSPULSE_CORE_TEMPLATE
 WSPULSE_CORE::client_core(dial_url url, options_type opts, asio::io_context* io)
     : opts_(std::move(opts)),
       url_(std::move(url)),
-      log_url_(redact_url(url_.text)),
+      log_url_(Logger::enabled ? redact_url(url_.text) : std::string()),
       cb_log_url_(log_url_),
       owned_io_(io == nullptr ? std::make_unique<asio::io_context>(1) : nullptr),
       io_(io == nullptr ? *owned_io_ : *io),
+      endpoint_((prime_websocketpp_statics(), shared_endpoint<Endpoint>::of(io_))),
       dial_text_(url_.text),
-      headers_(opts_.dial_headers()) {
-  prime_websocketpp_statics();
-  endpoint_.init_asio(&io_);
-  endpoint_.set_user_agent("wspulse-client-cpp/" WSPULSE_CLIENT_VERSION_STRING);
-#ifdef WSPULSE_CLIENT_ENABLE_TLS
-  if constexpr (secure) {
-    // Runs inside endpoint_.connect() (begin_dial), on the I/O thread.
-    endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
-      // Empty (the dial fails with *tls_failure_ as its reason) when a file cannot be used.
-      return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_, tls_failure_);
-    });
-  }
-#endif
-}
+      headers_(opts_.dial_headers()),
+      mask_keys_(shared_endpoint<Endpoint>::keys_of(io_)) {}
 
 WSPULSE_CORE_TEMPLATE
 WSPULSE_CORE::~client_core() {
@@ -4091,7 +4188,7 @@ WSPULSE_CORE::~client_core() {
 WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::start(dial_completion completion) {
   on_dialed_ = std::move(completion);
-  endpoint_.set_owner(this->weak_from_this());
+  lookup_.set_owner(this->weak_from_this());
   auto self = this->shared_from_this();
   // Each internal holder of a reference counts for done(): registered before its thread
   // starts (a thread may finish at once), withdrawn if it could not start.
@@ -4334,7 +4431,20 @@ void WSPULSE_CORE::begin_dial() {
   if constexpr (metered) tx_.dial_started = clock::now();
   tls_failure_->clear();
   std::error_code ec;
+#ifdef WSPULSE_CLIENT_ENABLE_TLS
+  if constexpr (secure) {
+    // The shared endpoint asks for a TLS context inside get_connection() only: set for this
+    // dial, cleared after it (no other client runs in between: one I/O thread).
+    endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
+      // Empty (the dial fails with *tls_failure_ as its reason) when a file cannot be used.
+      return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_, tls_failure_);
+    });
+  }
+#endif
   tx_.con = endpoint_.get_connection(dial_text_, ec);
+#ifdef WSPULSE_CLIENT_ENABLE_TLS
+  if constexpr (secure) endpoint_.set_tls_init_handler(nullptr);
+#endif
   if (ec || !tx_.con) {  // a URL websocketpp cannot parse, or (wss://) no usable TLS context
     tx_.con.reset();
     reason why(tls_failure_->empty() ? errc::invalid_url : errc::tls_handshake_failed);
@@ -4344,6 +4454,7 @@ void WSPULSE_CORE::begin_dial() {
   const std::uint64_t id = tx_.id;
   auto& con = *tx_.con;
   con.observe(this, id);
+  con.set_lookup(&lookup_);
 #ifdef WSPULSE_CLIENT_ENABLE_TLS
   if constexpr (secure) {
     const std::string host = con.get_host();
@@ -4495,8 +4606,8 @@ void WSPULSE_CORE::schedule_redial() {
     if (logs(log_level::info))
       log(log_level::info, "reconnecting",
           {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
-    backoff_timer_.expires_after(delay);
-    backoff_timer_.async_wait(weak_handler([](client_core& self, const std::error_code& ec) {
+    dial_timer_.expires_after(delay);
+    dial_timer_.async_wait(weak_handler([](client_core& self, const std::error_code& ec) {
       if (ec || self.closing_ || self.finished_) return;
       // before_reconnect is a callback like the others: it runs on the callback side, never
       // next to another one, and may close or destroy the client. The dial waits for it.
@@ -4514,7 +4625,7 @@ void WSPULSE_CORE::redial(dial_url next, header_list headers, reason hook_failur
   if (closing_ || finished_) return;
   if (hook_failure) return dial_failed(std::move(hook_failure));
   dial_text_ = std::move(next.text);
-  log_url_ = redact_url(dial_text_);
+  if constexpr (Logger::enabled) log_url_ = redact_url(dial_text_);
   headers_ = std::move(headers);
   begin_dial();
 }
@@ -4524,7 +4635,7 @@ void WSPULSE_CORE::abandon_connection() {
   // Its handlers become stale (transport id), its observer is detached, its name lookup is
   // forgotten, and its socket is cancelled; a stage that completes anyway (a connect or an
   // upgrade already queued) meets retire().
-  endpoint_.cancel_lookup();
+  lookup_.cancel();
   tx_.con->observe(nullptr, 0);
   std::error_code ignored;
   tx_.con->get_raw_socket().cancel(ignored);
@@ -4756,10 +4867,9 @@ WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::begin_close() {
   if (finished_) return;
   closing_ = true;
-  backoff_timer_.cancel();
+  dial_timer_.cancel();                   // the backoff delay, or the dial's deadline
   if (!tx_.con) return finish(reason{});  // waiting to redial
   if (!tx_.open) {                        // a dial in flight
-    dial_timer_.cancel();
     abandon_connection();
     return finish(reason{});
   }
@@ -4863,7 +4973,6 @@ void WSPULSE_CORE::finish(reason why, event::kind last) {
   room_cv_.notify_all();
   connected_.store(false, std::memory_order_release);
   stop_timers();
-  backoff_timer_.cancel();
   dial_timer_.cancel();
   if (tx_.con) abandon_connection();
   const char* what = last == event::kind::stop ? "dial failed" : "client closed";
@@ -4986,7 +5095,8 @@ void WSPULSE_CORE::run_reconnect_hook(event& e) {
   if (failure && logs(log_level::error))
     log(log_level::error, "before_reconnect failed",
         {{"url", cb_log_url_}, {"reason", failure.message()}});
-  if (!failure) cb_log_url_ = redact_url(next.text);
+  if constexpr (Logger::enabled)
+    if (!failure) cb_log_url_ = redact_url(next.text);
   post_io([next = std::move(next), headers = std::move(headers),
            failure = std::move(failure)](client_core& core) mutable {
     core.redial(std::move(next), std::move(headers), std::move(failure));

@@ -246,6 +246,60 @@ TEST_SUITE("client on an io_context") {
       CHECK_FALSE(o.client);
     }
   }
+  // Clients on one io_context share its websocketpp endpoint (detail/shared_endpoint.hpp),
+  // which lives as long as the context: a dial abandoned in its TCP connect leaves websocketpp
+  // handlers holding the endpoint by raw pointer, run after the client is gone (an ASan report
+  // if the endpoint went with the client). And nothing of it stays armed: websocketpp leaves
+  // its connect timer (330 s here) armed when a connect is aborted, which would keep the
+  // application's io_context from running out of work.
+  TEST_CASE("dials abandoned mid-connect leave nothing armed, and the endpoint usable") {
+    test_server server;
+    asio::io_context io{1};
+    auto work = asio::make_work_guard(io);
+    std::promise<void> ran_out;
+    std::thread runner([&] {
+      io.run();
+      ran_out.set_value();
+    });
+    // A listener whose accept queue (backlog 0: one connection) is full: the client's SYN is
+    // dropped, its connect stays in flight until handshake_timeout abandons it.
+    asio::io_context local;
+    asio::ip::tcp::acceptor full(local);
+    full.open(asio::ip::tcp::v4());
+    full.bind({asio::ip::make_address("127.0.0.1"), 0});
+    full.listen(0);
+    asio::ip::tcp::socket filler(local);
+    filler.connect(full.local_endpoint());
+    const std::string stuck_url = "ws://127.0.0.1:" + std::to_string(full.local_endpoint().port());
+    for (int i = 0; i < 3; ++i) {
+      auto failed = std::make_shared<std::promise<reason>>();
+      inline_client::options opts;
+      opts.handshake_timeout(50ms);
+      inline_client::async_dial(io, stuck_url + "/ws?id=s" + std::to_string(i), std::move(opts),
+                                [failed](reason why, inline_client c) {
+                                  CHECK_FALSE(c);
+                                  failed->set_value(std::move(why));
+                                });
+      auto outcome = failed->get_future();
+      REQUIRE(outcome.wait_for(10s) == std::future_status::ready);
+      CHECK(outcome.get().code == errc::handshake_timeout);
+    }
+    CHECK(asio::has_service<wspulse::detail::shared_endpoint<wspulse::detail::plain_endpoint>>(io));
+    {
+      reason why;
+      inline_client c = inline_client::dial(io, room_url(server, 1), {}, why);
+      REQUIRE_FALSE(why);
+      REQUIRE(c.send(frame{"", "after", "{}"}) == std::error_code{});
+      CHECK(wait_until([&] { return server.received("c1").size() == 1; }, 5s));
+      c.close();
+      CHECK(c.done().wait_for(5s) == std::future_status::ready);
+    }
+    work.reset();
+    const bool returned = ran_out.get_future().wait_for(10s) == std::future_status::ready;
+    CHECK_MESSAGE(returned, "io_context::run() still has work after every client finished");
+    if (!returned) io.stop();  // do not hang the suite for websocketpp's 330 s
+    runner.join();
+  }
 }
 
 TEST_SUITE("client with inline callbacks") {

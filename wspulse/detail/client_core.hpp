@@ -13,7 +13,7 @@
 //   every handler it runs holds the engine weakly (or strongly, while it runs);
 // - the callback side (the callback thread, or the I/O thread when inline): the user's
 //   callbacks (before_reconnect included), the codec's decode, cb_log_url_;
-// - a detached thread per host-name lookup (detail/transport.hpp), which touches none of this.
+// - a detached thread per host-name lookup (detail/host_lookup.hpp), which touches none of this.
 // Callbacks never run under a lock or inside send()/close(); every call into user code is
 // guarded against exceptions. Bodies: impl/client_core.hpp (life cycle, send, close),
 // impl/client_dial.hpp (dialing, reconnect), impl/client_session.hpp (one open transport),
@@ -32,6 +32,7 @@
 #include "frame_writer.hpp"
 #include "json_text.hpp"
 #include "send_queue.hpp"
+#include "shared_endpoint.hpp"
 #include "start_thread.hpp"
 #include "transport.hpp"
 #include "tls.hpp"  // after transport.hpp: its content is gated on WSPULSE_CLIENT_ENABLE_TLS
@@ -243,14 +244,15 @@ class client_core final
 
   options_type opts_;
   dial_url url_;
-  std::string log_url_;     // redacted once per URL; the I/O thread's copy
+  std::string log_url_;     // redacted once per URL (empty when nothing logs); I/O thread
   std::string cb_log_url_;  // the callback side's copy (before_reconnect may change the URL)
 
   std::unique_ptr<asio::io_context> owned_io_;  // null on the application's io_context
   asio::io_context& io_;
-  Endpoint endpoint_;
-  std::thread io_thread_;  // owned io_context only
-  std::thread cb_thread_;  // callback_thread only
+  Endpoint& endpoint_;  // the io_context's, shared by its clients (detail/shared_endpoint.hpp)
+  host_lookup<typename Endpoint::transport_type> lookup_;  // this client's dials
+  std::thread io_thread_;                                  // owned io_context only
+  std::thread cb_thread_;                                  // callback_thread only
   std::thread::id cb_thread_id_;
   std::shared_ptr<client_core> keep_alive_;  // application's io_context: alive until finished
 
@@ -289,15 +291,14 @@ class client_core final
   bool closing_ = false;          // close() reached the I/O thread
   bool finished_ = false;
   static constexpr std::size_t max_bytes_in_flight = 256 * 1024;  // per write (write_wait)
-  masking_key_source mask_keys_;  // one key per frame the client prepares (pump)
+  masking_key_source& mask_keys_;  // one key per frame the client prepares (pump); shared
   unsigned attempt_ = 0;
   std::minstd_rand rng_{std::random_device{}()};
-  asio::steady_timer dial_timer_{io_};
+  asio::steady_timer dial_timer_{io_};  // the backoff delay, then the dial's handshake deadline
   asio::steady_timer ping_timer_{io_};
   asio::steady_timer live_timer_{io_};
   asio::steady_timer write_timer_{io_};
   asio::steady_timer close_timer_{io_};
-  asio::steady_timer backoff_timer_{io_};
   asio::steady_timer uptime_timer_{io_};  // min_uptime: when a new transport counts as stable
   std::shared_ptr<std::string> tls_failure_ = std::make_shared<std::string>();  // wss:// only
 

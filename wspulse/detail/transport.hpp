@@ -8,8 +8,8 @@
 
 #include "../error.hpp"
 #include "asio_check.hpp"
+#include "host_lookup.hpp"
 #include "proxy_url.hpp"
-#include "start_thread.hpp"
 
 #include <websocketpp/client.hpp>
 #include <websocketpp/common/network.hpp>
@@ -18,6 +18,7 @@
 #include <websocketpp/logger/stub.hpp>
 #include <websocketpp/transport/asio/endpoint.hpp>
 
+#include <asio/connect.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
@@ -25,8 +26,6 @@
 #include <asio/read_until.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
-
-#include <netdb.h>  // getaddrinfo
 
 #if defined(__linux__)
 #include <sys/random.h>  // getrandom
@@ -91,6 +90,9 @@ inline void prime_websocketpp_statics() {
 }
 
 template <class config>
+class observed_endpoint;
+
+template <class config>
 class observed_connection : public websocketpp::transport::asio::connection<config> {
   using base = websocketpp::transport::asio::connection<config>;
 
@@ -109,6 +111,10 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
     observer_ = observer;
     transport_ = transport;
   }
+
+  /// Where this connection's host name is looked up: the dialing client's (set per dial).
+  void set_lookup(host_lookup<observed_endpoint<config>>* lookup) noexcept { lookup_ = lookup; }
+  host_lookup<observed_endpoint<config>>* lookup() const noexcept { return lookup_; }
 
   // ---- HTTP CONNECT proxy (issue 9 §4) ----
   /// Dial through this proxy (the endpoint connects TCP to it and opens the tunnel).
@@ -270,6 +276,7 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
 
   transport_observer* observer_ = nullptr;
   std::uint64_t transport_ = 0;
+  host_lookup<observed_endpoint<config>>* lookup_ = nullptr;
   bool read_pending_ = false;
   std::function<void(const std::string&)> send_pong_;
   bool pong_outstanding_ = false;
@@ -279,58 +286,6 @@ class observed_connection : public websocketpp::transport::asio::connection<conf
   std::optional<reason> tunnel_refusal_;
   std::shared_ptr<tunnel_io> tunnel_io_;  // the CONNECT exchange, while it runs
 };
-
-// Name resolution on a detached thread of its own, per lookup. Asio's resolver runs
-// getaddrinfo on one thread per io_context that the io_context joins when it is destroyed:
-// a lookup stuck for seconds would then hold dial(), close() and the destructor hostage. A
-// detached lookup holds nothing of the client: it posts its result through this gate, which
-// the endpoint shuts before its io_context goes away; a result nobody waits for is freed.
-// On an application's io_context the endpoint may be gone before a posted result runs: the
-// result runs only while the endpoint's owner (the client engine) can still be locked.
-class resolve_gate {
- public:
-  resolve_gate(asio::io_context& io, std::weak_ptr<const void> owner)
-      : io_(&io), owner_(std::move(owner)) {}
-  template <class Handler>
-  void post(Handler&& h) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (io_ != nullptr) asio::post(*io_, std::forward<Handler>(h));
-  }
-  void shut() {
-    std::lock_guard<std::mutex> lock(mu_);
-    io_ = nullptr;
-  }
-  /// Keeps the endpoint's owner alive while a result is handed over; empty when it is gone.
-  std::shared_ptr<const void> lock_owner() const noexcept { return owner_.lock(); }
-
- private:
-  std::mutex mu_;
-  asio::io_context* io_;
-  const std::weak_ptr<const void> owner_;
-};
-
-struct addrinfo_deleter {
-  void operator()(::addrinfo* ai) const noexcept {
-    if (ai != nullptr) ::freeaddrinfo(ai);
-  }
-};
-using addrinfo_ptr = std::unique_ptr<::addrinfo, addrinfo_deleter>;
-
-// getaddrinfo's EAI_* codes as the Asio errors its own resolver would report.
-inline std::error_code resolve_error(int gai, int saved_errno) {
-  switch (gai) {
-    case 0: return {};
-#ifdef EAI_NODATA
-    case EAI_NODATA:
-#endif
-    case EAI_NONAME: return asio::error::host_not_found;
-    case EAI_AGAIN: return asio::error::host_not_found_try_again;
-    case EAI_SERVICE: return asio::error::service_not_found;
-    case EAI_MEMORY: return std::make_error_code(std::errc::not_enough_memory);
-    case EAI_SYSTEM: return std::error_code(saved_errno, std::system_category());
-    default: return asio::error::no_recovery;
-  }
-}
 
 /// Makes `con` answer pings through observed_connection::answer_ping (latest ping only).
 template <class Connection>
@@ -370,32 +325,14 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
  public:
   using transport_con_type = observed_connection<config>;
   using transport_con_ptr = typename transport_con_type::ptr;
+  using lookup_type = host_lookup<observed_endpoint>;
 
-  observed_endpoint() = default;
-  observed_endpoint(const observed_endpoint&) = delete;
-  observed_endpoint& operator=(const observed_endpoint&) = delete;
-  ~observed_endpoint() {
-    if (gate_) gate_->shut();
-  }
-
-  /// Who owns this endpoint: a lookup's result is handed over only while it can be locked.
-  void set_owner(std::weak_ptr<const void> owner) noexcept { owner_ = std::move(owner); }
-
-  /// Forgets the lookup in flight, if any: its result, whenever it comes, is dropped.
-  void cancel_lookup() noexcept {
-    if (!lookup_) return;
-    try {  // its timer would hold the connection for the transport's 330 s
-      lookup_->dns_timer->cancel();
-    } catch (const std::system_error&) {
-    }
-    lookup_.reset();
-  }
-
+  // websocketpp's own resolve and connect steps arm timers that an aborted connect leaves
+  // armed (330 s here): an abandoned dial would keep the application's io_context busy. These
+  // arm none; the client bounds the dial (handshake_timeout) and cancels the socket.
   void async_connect(transport_con_ptr tcon, websocketpp::uri_ptr u,
                      websocketpp::transport::connect_handler cb) {
     tcon->set_uri(u);
-    // handle_resolve cancels the DNS timer it is given: hand it one that does nothing.
-    auto dns_timer = tcon->set_timer(config::timeout_dns_resolve, [](const std::error_code&) {});
     std::string host = u->get_host();
     std::string port = u->get_port_str();
     if (const proxy_settings* proxy = tcon->tunnel()) {  // HTTP proxy (issue 9 §4)
@@ -413,62 +350,30 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
     std::error_code ec;
     const auto address = asio::ip::make_address(host, ec);
     if (!ec) {  // an IP literal needs no lookup
-      auto results = asio::ip::tcp::resolver::results_type::create(
-          asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(std::stoul(port))), host,
-          port);
-      return base::handle_resolve(tcon, dns_timer, std::move(cb), std::error_code(), results);
+      return resolved(
+          std::move(tcon), std::move(cb), std::error_code(),
+          asio::ip::tcp::resolver::results_type::create(
+              asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(std::stoul(port))), host,
+              port));
     }
-    if (!gate_) gate_ = std::make_shared<resolve_gate>(this->get_io_service(), owner_);
-    const std::uint64_t id = ++lookups_;
-    lookup_.emplace(pending_lookup{id, tcon, dns_timer, std::move(cb), host, port});
-    try {
-      start_thread([gate = gate_, this_endpoint = this, id, host, port] {
-        ::addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_protocol = IPPROTO_TCP;
-        hints.ai_flags = AI_ADDRCONFIG;
-        ::addrinfo* found = nullptr;
-        const int gai = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
-        auto result = std::make_shared<addrinfo_ptr>(found);
-        const std::error_code lookup_ec = resolve_error(gai, errno);
-        // Runs on the I/O thread, and only while the endpoint lives (the gate is shut first).
-        gate->post([gate, this_endpoint, id, result, lookup_ec] {
-          if (auto owner = gate->lock_owner())
-            this_endpoint->lookup_done(id, result->get(), lookup_ec);
-        });
-      }).detach();
-    } catch (const std::system_error& ex) {  // no thread to be had: the dial fails, clearly
-      auto failed = std::move(*lookup_);
-      lookup_.reset();
-      failed.cb(ex.code());
-    }
+    lookup_type* lookup = tcon->lookup();
+    if (lookup == nullptr) return cb(asio::error::host_not_found);  // set by every dial
+    lookup->start(*this, std::move(tcon), std::move(cb), std::move(host), std::move(port));
   }
 
- private:
-  struct pending_lookup {
-    std::uint64_t id;
-    transport_con_ptr tcon;
-    typename base::timer_ptr dns_timer;
-    websocketpp::transport::connect_handler cb;
-    std::string host, port;
-  };
-
-  void lookup_done(std::uint64_t id, ::addrinfo* found, std::error_code ec) {
-    if (!lookup_ || lookup_->id != id) return;  // abandoned
-    pending_lookup done = std::move(*lookup_);
-    lookup_.reset();
-    auto results = ec || found == nullptr
-                       ? asio::ip::tcp::resolver::results_type()
-                       : asio::ip::tcp::resolver::results_type::create(found, done.host, done.port);
-    if (!ec && results.empty()) ec = asio::error::host_not_found;
-    base::handle_resolve(done.tcon, done.dns_timer, std::move(done.cb), ec, results);
+  /// A lookup's outcome (host_lookup, on the I/O thread): connect to the first address that
+  /// accepts. An abandoned connect (its socket cancelled) calls nothing.
+  void resolved(transport_con_ptr tcon, websocketpp::transport::connect_handler cb,
+                const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results) {
+    if (ec) return cb(ec);
+    auto& socket = tcon->get_raw_socket();
+    asio::async_connect(socket, results,
+                        [tcon = std::move(tcon), cb = std::move(cb)](
+                            const std::error_code& connect_ec, const asio::ip::tcp::endpoint&) {
+                          if (connect_ec == asio::error::operation_aborted) return;
+                          cb(connect_ec);
+                        });
   }
-
-  std::weak_ptr<const void> owner_;
-  std::shared_ptr<resolve_gate> gate_;
-  std::optional<pending_lookup> lookup_;  // one dial at a time per client
-  std::uint64_t lookups_ = 0;
 };
 
 /// Masking keys (RFC 6455 § 5.3: unpredictable, from a strong entropy source) drawn from the
@@ -540,13 +445,15 @@ struct observed_client_config : websocketpp::config::core_client {
     using response_type = type::response_type;
     using socket_type = SocketEndpoint;
     static const bool enable_multithreading = false;
-    // Transport timers are armed unconditionally (0 would fire at once): make them longer
-    // than any handshake_timeout, which the client enforces over the whole dial.
-    static const long timeout_socket_pre_init = 330000;
-    static const long timeout_proxy = 330000;
-    static const long timeout_socket_post_init = 330000;
-    static const long timeout_dns_resolve = 330000;
-    static const long timeout_connect = 330000;
+    // The client enforces handshake_timeout over the whole dial, and an abandoned dial must
+    // leave nothing armed on the io_context: 0 turns websocketpp's post-init (TLS handshake)
+    // timer off; the lookup and connect are observed_endpoint's own, without timers; pre-init
+    // and proxy timers are never armed.
+    static const long timeout_socket_pre_init = 0;
+    static const long timeout_proxy = 0;
+    static const long timeout_socket_post_init = 0;
+    static const long timeout_dns_resolve = 0;
+    static const long timeout_connect = 0;
     static const long timeout_socket_shutdown = 5000;
   };
 

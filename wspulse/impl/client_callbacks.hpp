@@ -98,7 +98,8 @@ void WSPULSE_CORE::run_reconnect_hook(event& e) {
   if (failure && logs(log_level::error))
     log(log_level::error, "before_reconnect failed",
         {{"url", cb_log_url_}, {"reason", failure.message()}});
-  if (!failure) cb_log_url_ = redact_url(next.text);
+  if constexpr (Logger::enabled)
+    if (!failure) cb_log_url_ = redact_url(next.text);
   post_io([next = std::move(next), headers = std::move(headers),
            failure = std::move(failure)](client_core& core) mutable {
     core.redial(std::move(next), std::move(headers), std::move(failure));

@@ -15,25 +15,14 @@ WSPULSE_CORE_TEMPLATE
 WSPULSE_CORE::client_core(dial_url url, options_type opts, asio::io_context* io)
     : opts_(std::move(opts)),
       url_(std::move(url)),
-      log_url_(redact_url(url_.text)),
+      log_url_(Logger::enabled ? redact_url(url_.text) : std::string()),
       cb_log_url_(log_url_),
       owned_io_(io == nullptr ? std::make_unique<asio::io_context>(1) : nullptr),
       io_(io == nullptr ? *owned_io_ : *io),
+      endpoint_((prime_websocketpp_statics(), shared_endpoint<Endpoint>::of(io_))),
       dial_text_(url_.text),
-      headers_(opts_.dial_headers()) {
-  prime_websocketpp_statics();
-  endpoint_.init_asio(&io_);
-  endpoint_.set_user_agent("wspulse-client-cpp/" WSPULSE_CLIENT_VERSION_STRING);
-#ifdef WSPULSE_CLIENT_ENABLE_TLS
-  if constexpr (secure) {
-    // Runs inside endpoint_.connect() (begin_dial), on the I/O thread.
-    endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
-      // Empty (the dial fails with *tls_failure_ as its reason) when a file cannot be used.
-      return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_, tls_failure_);
-    });
-  }
-#endif
-}
+      headers_(opts_.dial_headers()),
+      mask_keys_(shared_endpoint<Endpoint>::keys_of(io_)) {}
 
 WSPULSE_CORE_TEMPLATE
 WSPULSE_CORE::~client_core() {
@@ -52,7 +41,7 @@ WSPULSE_CORE::~client_core() {
 WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::start(dial_completion completion) {
   on_dialed_ = std::move(completion);
-  endpoint_.set_owner(this->weak_from_this());
+  lookup_.set_owner(this->weak_from_this());
   auto self = this->shared_from_this();
   // Each internal holder of a reference counts for done(): registered before its thread
   // starts (a thread may finish at once), withdrawn if it could not start.

@@ -14,7 +14,20 @@ void WSPULSE_CORE::begin_dial() {
   if constexpr (metered) tx_.dial_started = clock::now();
   tls_failure_->clear();
   std::error_code ec;
+#ifdef WSPULSE_CLIENT_ENABLE_TLS
+  if constexpr (secure) {
+    // The shared endpoint asks for a TLS context inside get_connection() only: set for this
+    // dial, cleared after it (no other client runs in between: one I/O thread).
+    endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
+      // Empty (the dial fails with *tls_failure_ as its reason) when a file cannot be used.
+      return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_, tls_failure_);
+    });
+  }
+#endif
   tx_.con = endpoint_.get_connection(dial_text_, ec);
+#ifdef WSPULSE_CLIENT_ENABLE_TLS
+  if constexpr (secure) endpoint_.set_tls_init_handler(nullptr);
+#endif
   if (ec || !tx_.con) {  // a URL websocketpp cannot parse, or (wss://) no usable TLS context
     tx_.con.reset();
     reason why(tls_failure_->empty() ? errc::invalid_url : errc::tls_handshake_failed);
@@ -24,6 +37,7 @@ void WSPULSE_CORE::begin_dial() {
   const std::uint64_t id = tx_.id;
   auto& con = *tx_.con;
   con.observe(this, id);
+  con.set_lookup(&lookup_);
 #ifdef WSPULSE_CLIENT_ENABLE_TLS
   if constexpr (secure) {
     const std::string host = con.get_host();
@@ -175,8 +189,8 @@ void WSPULSE_CORE::schedule_redial() {
     if (logs(log_level::info))
       log(log_level::info, "reconnecting",
           {{"url", log_url_}, {"attempt", attempt_}, {"delay_ms", delay.count()}});
-    backoff_timer_.expires_after(delay);
-    backoff_timer_.async_wait(weak_handler([](client_core& self, const std::error_code& ec) {
+    dial_timer_.expires_after(delay);
+    dial_timer_.async_wait(weak_handler([](client_core& self, const std::error_code& ec) {
       if (ec || self.closing_ || self.finished_) return;
       // before_reconnect is a callback like the others: it runs on the callback side, never
       // next to another one, and may close or destroy the client. The dial waits for it.
@@ -194,7 +208,7 @@ void WSPULSE_CORE::redial(dial_url next, header_list headers, reason hook_failur
   if (closing_ || finished_) return;
   if (hook_failure) return dial_failed(std::move(hook_failure));
   dial_text_ = std::move(next.text);
-  log_url_ = redact_url(dial_text_);
+  if constexpr (Logger::enabled) log_url_ = redact_url(dial_text_);
   headers_ = std::move(headers);
   begin_dial();
 }
@@ -204,7 +218,7 @@ void WSPULSE_CORE::abandon_connection() {
   // Its handlers become stale (transport id), its observer is detached, its name lookup is
   // forgotten, and its socket is cancelled; a stage that completes anyway (a connect or an
   // upgrade already queued) meets retire().
-  endpoint_.cancel_lookup();
+  lookup_.cancel();
   tx_.con->observe(nullptr, 0);
   std::error_code ignored;
   tx_.con->get_raw_socket().cancel(ignored);

@@ -212,10 +212,9 @@ WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::begin_close() {
   if (finished_) return;
   closing_ = true;
-  backoff_timer_.cancel();
+  dial_timer_.cancel();                   // the backoff delay, or the dial's deadline
   if (!tx_.con) return finish(reason{});  // waiting to redial
   if (!tx_.open) {                        // a dial in flight
-    dial_timer_.cancel();
     abandon_connection();
     return finish(reason{});
   }
@@ -319,7 +318,6 @@ void WSPULSE_CORE::finish(reason why, event::kind last) {
   room_cv_.notify_all();
   connected_.store(false, std::memory_order_release);
   stop_timers();
-  backoff_timer_.cancel();
   dial_timer_.cancel();
   if (tx_.con) abandon_connection();
   const char* what = last == event::kind::stop ? "dial failed" : "client closed";
