@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """json_codec against Go's encoding/json on the same frames, measured in the same run (issue 12).
 
-    tools/json_vs_go.py BUILD_DIR [--runs 5] [--seconds 0.3]
+    tools/json_vs_go.py BUILD_DIR [--runs 5] [--seconds 0.3] [--go-maxprocs 1]
 
 BUILD_DIR holds wspulse-micro-codec (a build with WSPULSE_CLIENT_BUILD_BENCH=ON and Google
 Benchmark, e.g. build/bench from `make bench`). The codec program writes its frames' encoded
@@ -11,6 +11,9 @@ json.Unmarshal of the Go client's Frame on them. The two programs alternate, --r
 case running --seconds per run; the table shows medians, and the spread of the per-run ratios.
 Ours: encode into a fresh string, decode into a fresh frame (as send() and on_message do); Go:
 json.Marshal, json.Unmarshal into a fresh Frame. Times are wall clock for both.
+Go runs with GOMAXPROCS=1 by default: one core, as our single-threaded codec. With more, its
+garbage collector works on other cores, which helps on an idle machine but, on a busy one,
+made Go up to 1.6x slower here (0 leaves Go's default).
 """
 import argparse
 import json
@@ -40,8 +43,11 @@ def ours(codec, seconds):
     return results
 
 
-def go(program, frames, seconds):
-    out = run([program, "-frames", frames, "-benchtime", f"{seconds}s"])
+def go(program, frames, seconds, maxprocs):
+    env = dict(os.environ)
+    if maxprocs > 0:
+        env["GOMAXPROCS"] = str(maxprocs)
+    out = run([program, "-frames", frames, "-benchtime", f"{seconds}s"], env=env)
     results = {}
     for line in out.splitlines():
         r = json.loads(line)
@@ -54,6 +60,7 @@ def main():
     parser.add_argument("build_dir")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=0.3)
+    parser.add_argument("--go-maxprocs", type=int, default=1)
     args = parser.parse_args()
 
     build_dir = os.path.abspath(args.build_dir)  # go build runs in bench/go_json
@@ -73,7 +80,7 @@ def main():
     for i in range(args.runs):
         print(f"run {i + 1}/{args.runs}", file=sys.stderr)
         ours_runs.append(ours(codec, args.seconds))
-        go_runs.append(go(program, frames, args.seconds))
+        go_runs.append(go(program, frames, args.seconds, args.go_maxprocs))
 
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
@@ -81,7 +88,9 @@ def main():
                 if line.startswith("model name")), "?")
     print(f"json_codec vs Go encoding/json: median of {args.runs} alternating runs, "
           f"{args.seconds} s per case per run")
-    print(f"machine: nproc {os.cpu_count()}, {cpu}, load {load}; {run(['go', 'version']).strip()}")
+    maxprocs = args.go_maxprocs if args.go_maxprocs > 0 else "Go's default"
+    print(f"machine: nproc {os.cpu_count()}, {cpu}, load {load}; {run(['go', 'version']).strip()}, "
+          f"GOMAXPROCS {maxprocs}")
     print("Go encodes each decoded message back to the same bytes (checked): identical frames.")
     print("x Go = Go ns / our ns (how many times faster ours is; min-max over the runs); "
           "x DOM likewise for the RapidJSON DOM baseline.\n")

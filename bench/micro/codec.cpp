@@ -37,7 +37,7 @@ using wspulse::bench::report_allocations;
 
 // CrtAllocator with a counter, for the DOM baseline.
 struct counting_crt_allocator {
-  static const bool kNeedFree = true;
+  [[maybe_unused]] static const bool kNeedFree = true;  // RapidJSON's Allocator concept
   void* Malloc(std::size_t size) {
     if (size == 0) return nullptr;
     ++allocation_count;
