@@ -4,12 +4,12 @@
 #   make test    build with g++ C++17 and run every test; the meson build, and the build against
 #                single_include/wspulse_client.hpp: unit tests + the client smoke subset
 #   make check   clang-format check + `make test` + clang C++20 + g++ C++20 + ASan/UBSan + TSan
-#                + check-consumers + a short run of each fuzz target + a 2-minute soak
+#                + check-consumers + short fuzz and micro-benchmark runs + a 2-minute soak
 #   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
 #                meson wrap, pkg-config, single header) and run each against the test server
 #   make examples-run   build the examples and run each against the bundled test server
 #   make check-cross     arm64 + armhf cross build of a minimal client, run under qemu-user
-#   make bench   Release build, run every benchmark
+#   make bench   Release build, run every benchmark and micro-benchmark, json_codec vs Go
 #   make footprint   stripped sizes (host, arm64, armhf; plain/TLS; -O2/-Os), RSS, threads
 #   make fuzz    clang libFuzzer + ASan/UBSan: run each fuzz target FUZZ_SECONDS (60) seconds
 #   make soak    clients under random faults for SOAK_MINUTES (10) minutes (bench/soak.cpp)
@@ -77,12 +77,13 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CMAKE := $(CLANG) $(NO_TLS) -DCMAKE_BUILD_TYPE=Debug -DWSPULSE_CLIENT_BUILD_FUZZ=ON \
   -DWSPULSE_CLIENT_BUILD_TESTS=OFF -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
 
-# The soak build: Release, the soak program and the test server only.
+# The soak build: Release, the soak program and the test server only; make check also builds
+# and briefly runs the micro-benchmarks there (check-micro-bench).
 SOAK_DIR := $(BUILD)/soak
 SOAK_CMAKE := $(GCC) $(NO_TLS) -DCMAKE_BUILD_TYPE=Release -DWSPULSE_CLIENT_BUILD_BENCH=ON \
   -DWSPULSE_CLIENT_BUILD_TESTS=OFF -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
-soak_build = cmake -S . -B $(SOAK_DIR) $(CMAKE_BASE) $(SOAK_CMAKE) >/dev/null && \
-  cmake --build $(SOAK_DIR) -j $(JOBS) --target wspulse-soak
+soak_configure = cmake -S . -B $(SOAK_DIR) $(CMAKE_BASE) $(SOAK_CMAKE) >/dev/null
+soak_build = $(soak_configure) && cmake --build $(SOAK_DIR) -j $(JOBS) --target wspulse-soak
 
 # $(call banner,<title>)
 banner = printf '\n==== %s ====\n' '$(1)'
@@ -113,7 +114,8 @@ cmake_suite = cmake -S . -B $(1) $(CMAKE_BASE) $(2) && \
 .PHONY: help setup demo test check bench fmt format-check amalgamate clean \
         test-gcc-cxx17 test-meson test-single-include \
         check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan check-tsan check-fuzz check-begin \
-        check-summary check-consumers examples-run check-cross fuzz footprint soak check-soak
+        check-summary check-consumers examples-run check-cross fuzz footprint soak check-soak \
+        check-micro-bench
 
 help:
 	@sed -n '3,23p' Makefile | sed 's/^# \{0,1\}//'
@@ -155,7 +157,8 @@ test-single-include:
 
 # ---- make check -----------------------------------------------------------------------------
 check: check-begin format-check test check-clang-cxx20 check-gcc-cxx20 check-asan-ubsan \
-       check-tsan check-fuzz check-consumers examples-run check-cross check-soak check-summary
+       check-tsan check-fuzz check-consumers examples-run check-cross check-micro-bench check-soak \
+       check-summary
 
 check-begin:
 	@mkdir -p $(BUILD); rm -f $(TIMES); date +%s > $(BUILD)/.check-start
@@ -216,6 +219,13 @@ check-fuzz:
 	  cmake --build $(FUZZ_DIR) -j $(JOBS) && \
 	  FUZZ_JOBS=$(JOBS) tools/fuzz.sh $(FUZZ_DIR) $(CHECK_FUZZ_SECONDS))
 
+# The micro-benchmarks (bench/micro/) compile and run: each case for a few ms, output kept in
+# $(SOAK_DIR)/wspulse-micro-*-smoke.txt. Installs Google Benchmark on first use.
+check-micro-bench:
+	$(call timed,micro-benchmarks smoke ($(SOAK_DIR)),\
+	  tools/setup.sh --bench && $(soak_configure) && \
+	  cmake --build $(SOAK_DIR) -j $(JOBS) --target smoke_micro_benches)
+
 # The soak in short: random faults for CHECK_SOAK_MINUTES with traffic both ways; fails on a lost
 # frame away from a drop, RSS growth over 1 MiB after the warm-up, descriptor or thread growth.
 check-soak:
@@ -229,11 +239,15 @@ check-summary:
 
 # ---- the rest -------------------------------------------------------------------------------
 bench: setup
+	@tools/setup.sh --bench
 	@$(call banner,bench: Release build ($(BUILD)/bench))
 	@cmake -S . -B $(BUILD)/bench $(CMAKE_BASE) $(GCC) $(NO_TLS) -DCMAKE_BUILD_TYPE=Release \
 	  -DWSPULSE_CLIENT_BUILD_BENCH=ON -DWSPULSE_CLIENT_BUILD_TESTS=OFF \
 	  -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF
 	@cmake --build $(BUILD)/bench -j $(JOBS) --target run_benches
+	@$(call banner,bench: json_codec vs Go encoding/json (tools/json_vs_go.py))
+	@if command -v go >/dev/null; then tools/json_vs_go.py $(BUILD)/bench; \
+	else echo "skipped: no go on PATH (Debian: golang-go)"; fi
 
 # The README's footprint tables (tools/footprint.sh; not part of make check: ~24 compiles).
 footprint: setup

@@ -5,10 +5,12 @@
 # and installs only the packages whose check fails, with --no-install-recommends (libasio-dev
 # recommends Boost, which would hide a missing ASIO_STANDALONE). Prints nothing when everything
 # is there. Runs `apt-get update` once, and only when something is missing. Uses sudo when not
-# root. Go is not needed by the build and is not installed here.
+# root. Go is not needed by the build and is not installed here (tools/json_vs_go.py, part of
+# `make bench`, uses it when it is on PATH).
 #
 #   tools/setup.sh           what building and testing need
 #   tools/setup.sh --cross   also the arm64/armhf cross compilers and qemu-user (make check-cross)
+#   tools/setup.sh --bench   also Google Benchmark, for bench/micro/ (make bench, make check)
 # SPDX-License-Identifier: MIT
 set -euo pipefail
 
@@ -27,7 +29,17 @@ need() {  # need <package> <check...>: queue the package when the check fails
 }
 
 cross=0
-[ "${1:-}" = --cross ] && cross=1
+bench=0
+for arg in "$@"; do
+  case $arg in
+    --cross) cross=1 ;;
+    --bench) bench=1 ;;
+    *)
+      echo "setup: unknown option $arg (--cross, --bench)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 check_all() {
   missing=()
@@ -35,6 +47,9 @@ check_all() {
     need g++-aarch64-linux-gnu have_cmd aarch64-linux-gnu-g++
     need g++-arm-linux-gnueabihf have_cmd arm-linux-gnueabihf-g++
     need qemu-user have_cmd qemu-aarch64
+  fi
+  if [ $bench -eq 1 ]; then
+    need libbenchmark-dev have_header benchmark/benchmark.h
   fi
   need g++ have_cmd g++
   need cmake have_cmd cmake

@@ -1,0 +1,3 @@
+module wspulse_client/bench/go_json
+
+go 1.19
