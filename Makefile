@@ -8,7 +8,7 @@
 #   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
 #                meson wrap, pkg-config, single header) and run each against the test server
 #   make examples-run   build the examples and run each against the bundled test server
-#   make check-cross     arm64 + armhf cross build of a minimal client, run under qemu-user
+#   make check-cross     arm64 + armhf cross builds; the contract scenarios under qemu-user
 #   make bench   Release build, run every benchmark and micro-benchmark, json_codec vs Go
 #   make footprint   stripped sizes (host, arm64, armhf; plain/TLS; -O2/-Os), RSS, threads
 #   make fuzz    clang libFuzzer + ASan/UBSan: run each fuzz target FUZZ_SECONDS (60) seconds
@@ -202,9 +202,12 @@ examples-run:
 	  cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse_client_examples >/dev/null && \
 	  tools/examples_run.sh $(BUILD)/gcc-cxx17)
 
-# arm64 and armhf (cmake/toolchains/): the minimal client built -Os, run under qemu-user against
-# the host's test server; prints stripped sizes. Installs the cross compilers and qemu-user on
-# first use (tools/setup.sh --cross).
+# arm64 and armhf (cmake/toolchains/, meson/cross/): the minimal client, the device example and
+# the contract scenarios (tests/contract/: dial, echo order, push, binary codec, bad frame, kick
+# and reset with reconnect, stop_on_close_code, heartbeat, refused upgrade and port), built -Os
+# and run under qemu-user against the host's test server; prints stripped sizes and the
+# contract's pass counts per arch. Installs the cross compilers and qemu-user on first use
+# (tools/setup.sh --cross).
 check-cross:
 	$(call timed,cross arm64 + armhf under qemu ($(BUILD)/cross),\
 	  tools/setup.sh --cross && \
