@@ -4,7 +4,7 @@
 #   make test    build with g++ C++17 and run every test; the meson build, and the build against
 #                single_include/wspulse_client.hpp: unit tests + the client smoke subset
 #   make check   clang-format check + `make test` + clang C++20 + g++ C++20 + ASan/UBSan + TSan
-#                + check-consumers + short fuzz and micro-benchmark runs + a 2-minute soak
+#                + check-consumers + short fuzz and micro-benchmark runs + a 1-minute soak
 #   make check-consumers   build tests/consumers/* (find_package, add_subdirectory, FetchContent,
 #                meson wrap, pkg-config, single header) and run each against the test server
 #   make examples-run   build the examples and run each against the bundled test server
@@ -18,8 +18,8 @@
 #   make clean   remove build/
 #
 # Variables: JOBS (2), CTEST_JOBS (JOBS + 2), WERROR (ON), BUILD (build), CTEST_ARGS (e.g. -R unit),
-# FUZZ_SECONDS (per target; make check runs CHECK_FUZZ_SECONDS, 20), SOAK_MINUTES (make check
-# runs CHECK_SOAK_MINUTES, 2).
+# FUZZ_SECONDS (per target; make check runs CHECK_FUZZ_SECONDS, 10), SOAK_MINUTES (make check
+# runs CHECK_SOAK_MINUTES, 1).
 # Every CMake build lives in its own directory under build/ (Ninja).
 # SPDX-License-Identifier: MIT
 
@@ -36,9 +36,9 @@ CTEST_ARGS ?=
 # and timers (~10 % CPU), so they overlap the compile-fail checks and each other.
 CTEST_JOBS ?= $(shell echo $$(( $(JOBS) + 2 )))
 FUZZ_SECONDS ?= 60
-CHECK_FUZZ_SECONDS ?= 20
+CHECK_FUZZ_SECONDS ?= 10
 SOAK_MINUTES ?= 10
-CHECK_SOAK_MINUTES ?= 2
+CHECK_SOAK_MINUTES ?= 1
 TIMES := $(BUILD)/stage-times.txt
 
 CMAKE_BASE := -G Ninja --log-level=NOTICE -DWSPULSE_CLIENT_WERROR=$(WERROR)
