@@ -2750,7 +2750,8 @@ class event_queue {
 // wspulse_client — outbound data frames, prepared by the client itself. websocketpp writes a
 // message marked "prepared" as it is (connection::send(message_ptr)); otherwise it copies the
 // payload into a second message, validates UTF-8 byte by byte and masks byte by byte (a `% 4`
-// per byte: 80 % of the CPU at 16 KiB frames). Here: one copy, masked eight bytes at a time,
+// per byte). At 16 KiB that costs 43 µs a frame, 86 % of it the UTF-8 check and 15 % the
+// masking (bench/micro/send_path.cpp; 0.7 µs here). Here: one copy, masked eight bytes at a time,
 // and UTF-8 checked once, on the sender's thread, only for codecs that do not guarantee it.
 // SPDX-License-Identifier: MIT
 
@@ -3501,7 +3502,9 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
 
 /// Masking keys (RFC 6455 § 5.3: unpredictable, from a strong entropy source) drawn from the
 /// OS in blocks of 64. websocketpp's default asks std::random_device once per frame, which
-/// costs 10-25 µs here and capped a client at ~35k frames/s. One per endpoint (I/O thread).
+/// costs 1-25 µs depending on the machine (0.9 µs measured by bench/micro/send_path.cpp, 10-25
+/// µs on a loaded VM, where it capped a client at ~35k frames/s). One per io_context
+/// (shared_endpoint), used on its one I/O thread.
 class masking_key_source {
  public:
   using int_type = std::uint32_t;
@@ -3605,14 +3608,13 @@ class shared_endpoint final : public asio::io_context::service {
     endpoint_.set_user_agent("wspulse-client-cpp/" WSPULSE_CLIENT_VERSION_STRING);
   }
 
-  /// The io_context's endpoint (created with the first client on it).
-  static Endpoint& of(asio::io_context& io) {
-    return asio::use_service<shared_endpoint>(io).endpoint_;
+  /// The io_context's service (created with the first client on it).
+  static shared_endpoint& of(asio::io_context& io) {
+    return asio::use_service<shared_endpoint>(io);
   }
+  Endpoint& endpoint() noexcept { return endpoint_; }
   /// Masking keys for the frames the clients prepare (frame_writer), drawn from the OS in blocks.
-  static masking_key_source& keys_of(asio::io_context& io) {
-    return asio::use_service<shared_endpoint>(io).keys_;
-  }
+  masking_key_source& keys() noexcept { return keys_; }
 
  private:
   void shutdown() override {}
@@ -4021,6 +4023,7 @@ class client_core final
   // Ends the client: disconnect (on_disconnect fires) or, for a failed first dial, stop.
   void finish(reason why, event::kind last = event::kind::disconnect);
   void stop_timers();
+  Endpoint& endpoint() noexcept { return shared_.endpoint(); }
   bool is_current(std::uint64_t transport) const noexcept {
     return transport == tx_.id && tx_.con != nullptr;
   }
@@ -4075,7 +4078,7 @@ class client_core final
 
   std::unique_ptr<asio::io_context> owned_io_;  // null on the application's io_context
   asio::io_context& io_;
-  Endpoint& endpoint_;  // the io_context's, shared by its clients (detail/shared_endpoint.hpp)
+  shared_endpoint<Endpoint>& shared_;  // the io_context's endpoint and masking keys
   host_lookup<typename Endpoint::transport_type> lookup_;  // this client's dials
   std::thread io_thread_;                                  // owned io_context only
   std::thread cb_thread_;                                  // callback_thread only
@@ -4117,7 +4120,6 @@ class client_core final
   bool closing_ = false;          // close() reached the I/O thread
   bool finished_ = false;
   static constexpr std::size_t max_bytes_in_flight = 256 * 1024;  // per write (write_wait)
-  masking_key_source& mask_keys_;  // one key per frame the client prepares (pump); shared
   unsigned attempt_ = 0;
   std::minstd_rand rng_{std::random_device{}()};
   asio::steady_timer dial_timer_{io_};  // the backoff delay, then the dial's handshake deadline
@@ -4166,10 +4168,9 @@ WSPULSE_CORE::client_core(dial_url url, options_type opts, asio::io_context* io)
       cb_log_url_(log_url_),
       owned_io_(io == nullptr ? std::make_unique<asio::io_context>(1) : nullptr),
       io_(io == nullptr ? *owned_io_ : *io),
-      endpoint_((prime_websocketpp_statics(), shared_endpoint<Endpoint>::of(io_))),
+      shared_((prime_websocketpp_statics(), shared_endpoint<Endpoint>::of(io_))),
       dial_text_(url_.text),
-      headers_(opts_.dial_headers()),
-      mask_keys_(shared_endpoint<Endpoint>::keys_of(io_)) {}
+      headers_(opts_.dial_headers()) {}
 
 WSPULSE_CORE_TEMPLATE
 WSPULSE_CORE::~client_core() {
@@ -4435,15 +4436,15 @@ void WSPULSE_CORE::begin_dial() {
   if constexpr (secure) {
     // The shared endpoint asks for a TLS context inside get_connection() only: set for this
     // dial, cleared after it (no other client runs in between: one I/O thread).
-    endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
+    endpoint().set_tls_init_handler([this](websocketpp::connection_hdl) {
       // Empty (the dial fails with *tls_failure_ as its reason) when a file cannot be used.
       return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_, tls_failure_);
     });
   }
 #endif
-  tx_.con = endpoint_.get_connection(dial_text_, ec);
+  tx_.con = endpoint().get_connection(dial_text_, ec);
 #ifdef WSPULSE_CLIENT_ENABLE_TLS
-  if constexpr (secure) endpoint_.set_tls_init_handler(nullptr);
+  if constexpr (secure) endpoint().set_tls_init_handler(nullptr);
 #endif
   if (ec || !tx_.con) {  // a URL websocketpp cannot parse, or (wss://) no usable TLS context
     tx_.con.reset();
@@ -4500,7 +4501,7 @@ void WSPULSE_CORE::begin_dial() {
     self.abandon_connection();
     self.dial_failed(errc::handshake_timeout);
   }));
-  endpoint_.connect(tx_.con);
+  endpoint().connect(tx_.con);
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -4645,7 +4646,7 @@ void WSPULSE_CORE::abandon_connection() {
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::retire(const websocketpp::connection_hdl& hdl) {
   std::error_code ec;
-  connection_ptr con = endpoint_.get_con_from_hdl(hdl, ec);
+  connection_ptr con = endpoint().get_con_from_hdl(hdl, ec);
   if (!con) return;
   con->observe(nullptr, 0);
   shut_socket(con);
@@ -4682,8 +4683,8 @@ bool WSPULSE_CORE::pump() {
     const std::string& wire = queue_.at(tx_.handed);
     // A fresh masking key per write of the frame: a frame written again after a reconnect
     // is masked anew.
-    if (tx_.con->send(prepared_frame<typename Endpoint::message_ptr::element_type>(opcode, wire,
-                                                                                   mask_keys_())))
+    if (tx_.con->send(prepared_frame<typename Endpoint::message_ptr::element_type>(
+            opcode, wire, shared_.keys()())))
       break;
     tx_.handed_bytes += wire.size();
   }

@@ -195,6 +195,7 @@ class client_core final
   // Ends the client: disconnect (on_disconnect fires) or, for a failed first dial, stop.
   void finish(reason why, event::kind last = event::kind::disconnect);
   void stop_timers();
+  Endpoint& endpoint() noexcept { return shared_.endpoint(); }
   bool is_current(std::uint64_t transport) const noexcept {
     return transport == tx_.id && tx_.con != nullptr;
   }
@@ -249,7 +250,7 @@ class client_core final
 
   std::unique_ptr<asio::io_context> owned_io_;  // null on the application's io_context
   asio::io_context& io_;
-  Endpoint& endpoint_;  // the io_context's, shared by its clients (detail/shared_endpoint.hpp)
+  shared_endpoint<Endpoint>& shared_;  // the io_context's endpoint and masking keys
   host_lookup<typename Endpoint::transport_type> lookup_;  // this client's dials
   std::thread io_thread_;                                  // owned io_context only
   std::thread cb_thread_;                                  // callback_thread only
@@ -291,7 +292,6 @@ class client_core final
   bool closing_ = false;          // close() reached the I/O thread
   bool finished_ = false;
   static constexpr std::size_t max_bytes_in_flight = 256 * 1024;  // per write (write_wait)
-  masking_key_source& mask_keys_;  // one key per frame the client prepares (pump); shared
   unsigned attempt_ = 0;
   std::minstd_rand rng_{std::random_device{}()};
   asio::steady_timer dial_timer_{io_};  // the backoff delay, then the dial's handshake deadline

@@ -1,7 +1,8 @@
 // wspulse_client — outbound data frames, prepared by the client itself. websocketpp writes a
 // message marked "prepared" as it is (connection::send(message_ptr)); otherwise it copies the
 // payload into a second message, validates UTF-8 byte by byte and masks byte by byte (a `% 4`
-// per byte: 80 % of the CPU at 16 KiB frames). Here: one copy, masked eight bytes at a time,
+// per byte). At 16 KiB that costs 43 µs a frame, 86 % of it the UTF-8 check and 15 % the
+// masking (bench/micro/send_path.cpp; 0.7 µs here). Here: one copy, masked eight bytes at a time,
 // and UTF-8 checked once, on the sender's thread, only for codecs that do not guarantee it.
 // SPDX-License-Identifier: MIT
 #pragma once

@@ -26,14 +26,13 @@ class shared_endpoint final : public asio::io_context::service {
     endpoint_.set_user_agent("wspulse-client-cpp/" WSPULSE_CLIENT_VERSION_STRING);
   }
 
-  /// The io_context's endpoint (created with the first client on it).
-  static Endpoint& of(asio::io_context& io) {
-    return asio::use_service<shared_endpoint>(io).endpoint_;
+  /// The io_context's service (created with the first client on it).
+  static shared_endpoint& of(asio::io_context& io) {
+    return asio::use_service<shared_endpoint>(io);
   }
+  Endpoint& endpoint() noexcept { return endpoint_; }
   /// Masking keys for the frames the clients prepare (frame_writer), drawn from the OS in blocks.
-  static masking_key_source& keys_of(asio::io_context& io) {
-    return asio::use_service<shared_endpoint>(io).keys_;
-  }
+  masking_key_source& keys() noexcept { return keys_; }
 
  private:
   void shutdown() override {}

@@ -378,7 +378,9 @@ class observed_endpoint : public websocketpp::transport::asio::endpoint<config> 
 
 /// Masking keys (RFC 6455 § 5.3: unpredictable, from a strong entropy source) drawn from the
 /// OS in blocks of 64. websocketpp's default asks std::random_device once per frame, which
-/// costs 10-25 µs here and capped a client at ~35k frames/s. One per endpoint (I/O thread).
+/// costs 1-25 µs depending on the machine (0.9 µs measured by bench/micro/send_path.cpp, 10-25
+/// µs on a loaded VM, where it capped a client at ~35k frames/s). One per io_context
+/// (shared_endpoint), used on its one I/O thread.
 class masking_key_source {
  public:
   using int_type = std::uint32_t;

@@ -19,10 +19,9 @@ WSPULSE_CORE::client_core(dial_url url, options_type opts, asio::io_context* io)
       cb_log_url_(log_url_),
       owned_io_(io == nullptr ? std::make_unique<asio::io_context>(1) : nullptr),
       io_(io == nullptr ? *owned_io_ : *io),
-      endpoint_((prime_websocketpp_statics(), shared_endpoint<Endpoint>::of(io_))),
+      shared_((prime_websocketpp_statics(), shared_endpoint<Endpoint>::of(io_))),
       dial_text_(url_.text),
-      headers_(opts_.dial_headers()),
-      mask_keys_(shared_endpoint<Endpoint>::keys_of(io_)) {}
+      headers_(opts_.dial_headers()) {}
 
 WSPULSE_CORE_TEMPLATE
 WSPULSE_CORE::~client_core() {

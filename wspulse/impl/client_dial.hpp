@@ -18,15 +18,15 @@ void WSPULSE_CORE::begin_dial() {
   if constexpr (secure) {
     // The shared endpoint asks for a TLS context inside get_connection() only: set for this
     // dial, cleared after it (no other client runs in between: one I/O thread).
-    endpoint_.set_tls_init_handler([this](websocketpp::connection_hdl) {
+    endpoint().set_tls_init_handler([this](websocketpp::connection_hdl) {
       // Empty (the dial fails with *tls_failure_ as its reason) when a file cannot be used.
       return make_tls_context(websocketpp::uri(dial_text_).get_host(), opts_, tls_failure_);
     });
   }
 #endif
-  tx_.con = endpoint_.get_connection(dial_text_, ec);
+  tx_.con = endpoint().get_connection(dial_text_, ec);
 #ifdef WSPULSE_CLIENT_ENABLE_TLS
-  if constexpr (secure) endpoint_.set_tls_init_handler(nullptr);
+  if constexpr (secure) endpoint().set_tls_init_handler(nullptr);
 #endif
   if (ec || !tx_.con) {  // a URL websocketpp cannot parse, or (wss://) no usable TLS context
     tx_.con.reset();
@@ -83,7 +83,7 @@ void WSPULSE_CORE::begin_dial() {
     self.abandon_connection();
     self.dial_failed(errc::handshake_timeout);
   }));
-  endpoint_.connect(tx_.con);
+  endpoint().connect(tx_.con);
 }
 
 WSPULSE_CORE_TEMPLATE
@@ -228,7 +228,7 @@ void WSPULSE_CORE::abandon_connection() {
 WSPULSE_CORE_TEMPLATE
 void WSPULSE_CORE::retire(const websocketpp::connection_hdl& hdl) {
   std::error_code ec;
-  connection_ptr con = endpoint_.get_con_from_hdl(hdl, ec);
+  connection_ptr con = endpoint().get_con_from_hdl(hdl, ec);
   if (!con) return;
   con->observe(nullptr, 0);
   shut_socket(con);

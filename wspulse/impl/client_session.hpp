@@ -27,8 +27,8 @@ bool WSPULSE_CORE::pump() {
     const std::string& wire = queue_.at(tx_.handed);
     // A fresh masking key per write of the frame: a frame written again after a reconnect
     // is masked anew.
-    if (tx_.con->send(prepared_frame<typename Endpoint::message_ptr::element_type>(opcode, wire,
-                                                                                   mask_keys_())))
+    if (tx_.con->send(prepared_frame<typename Endpoint::message_ptr::element_type>(
+            opcode, wire, shared_.keys()())))
       break;
     tx_.handed_bytes += wire.size();
   }
