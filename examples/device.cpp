@@ -1,7 +1,8 @@
 // Policies for a small device on a flaky link: everything below is fixed at compile time.
 // Reconnect up to 10 times (250 ms doubling to 5 s), ping every 5 s and give up on the link
 // after 15 s of silence, queue at most 16 frames and accept messages up to 16 KiB. No log
-// output at all: null_logger compiles every log statement away.
+// output at all: null_logger compiles every log statement away. Callbacks on a thread of the
+// client's that sleeps as soon as it is idle (no spinning: the CPU rests between frames).
 //
 //   wspulse-example-device ws://host:port/ws?room=r1
 // SPDX-License-Identifier: MIT
@@ -11,11 +12,12 @@
 #include <future>
 #include <iostream>
 
-using device_client = wspulse::basic_client<wspulse::json_codec,   //
-                                            wspulse::null_logger,  //
-                                            wspulse::exponential_backoff<10, 250, 5000>,
-                                            wspulse::heartbeat<5000, 15000, 2000>,  //
-                                            wspulse::buffer_bounds<16, 16 * 1024>>;
+using device_client =
+    wspulse::basic_client<wspulse::json_codec,   //
+                          wspulse::null_logger,  //
+                          wspulse::exponential_backoff<10, 250, 5000>,
+                          wspulse::heartbeat<5000, 15000, 2000>,  //
+                          wspulse::buffer_bounds<16, 16 * 1024>, wspulse::basic_callback_thread<0>>;
 
 int main(int argc, char** argv) {
   if (argc != 2) {

@@ -346,3 +346,37 @@ TEST_SUITE("client with inline callbacks") {
     CHECK(thread_count() == with_context - 1);
   }
 }
+
+TEST_SUITE("client with a callback thread") {
+  TEST_CASE_TEMPLATE("replies from the callback thread, spinning or not; close ends the spin",
+                     Dispatch, wspulse::callback_thread, wspulse::basic_callback_thread<0>,
+                     wspulse::basic_callback_thread<10000>) {
+    using client = client_on<Dispatch>;
+    test_server server;
+    constexpr int round_trips = 300;
+    thread_log where;
+    std::atomic<int> received{0};
+    std::atomic<int> out_of_order{0};
+    std::optional<client> holder;
+    std::promise<void> finished;
+    typename client::options opts;
+    opts.on_message([&](const frame& f) {
+      where.note();
+      const int n = ++received;
+      if (f.payload != std::to_string(n - 1)) ++out_of_order;
+      if (n == round_trips) return finished.set_value();
+      CHECK(holder->send(frame{"", "n", std::to_string(n)}) == std::error_code{});
+    });
+    holder.emplace(client::dial(room_url(server, 8), std::move(opts)));
+    REQUIRE(holder->send(frame{"", "n", "0"}) == std::error_code{});
+    REQUIRE(finished.get_future().wait_for(10s) == std::future_status::ready);
+    CHECK(out_of_order == 0);
+    const auto started = std::chrono::steady_clock::now();
+    holder->close();  // both threads are likely spinning now: they must stop and be joined
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+    CHECK(holder->done().wait_for(5s) == std::future_status::ready);
+    const auto ids = where.ids();
+    REQUIRE(ids.size() == 1);
+    CHECK(*ids.begin() != std::this_thread::get_id());
+  }
+}

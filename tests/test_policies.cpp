@@ -109,6 +109,46 @@ TEST_SUITE("policies") {
     CHECK(wspulse::buffer_bounds<4096, std::size_t{64} << 20>::send_frames == 4096);
   }
 
+  TEST_CASE("dispatch: the callback thread spins 50 us by default; 0 never spins") {
+    CHECK_FALSE(wspulse::callback_thread::runs_inline);
+    CHECK(wspulse::detail::spin_of<wspulse::callback_thread>::value == 50us);
+    CHECK(wspulse::detail::spin_of<wspulse::basic_callback_thread<0>>::value == 0us);
+    CHECK(wspulse::detail::spin_of<wspulse::basic_callback_thread<300>>::value == 300us);
+    CHECK(wspulse::detail::spin_of<wspulse::inline_callbacks>::value == 0us);  // has no spin
+  }
+
+  TEST_CASE("spin_gate: after a fruitless spin the next 1, 2, 4 ... 64 waits skip it") {
+    wspulse::detail::spin_gate gate;
+    auto skipped_before_next_spin = [&gate] {
+      int skipped = 0;
+      while (!gate.try_now()) ++skipped;
+      return skipped;
+    };
+    CHECK(skipped_before_next_spin() == 0);  // a fresh gate spins
+    for (int expect : {1, 2, 4, 8, 16, 32, 64, 64}) {
+      gate.found(false);
+      CHECK(skipped_before_next_spin() == expect);
+    }
+    gate.found(true);  // work found: spin every time again
+    CHECK(skipped_before_next_spin() == 0);
+    gate.found(true);
+    CHECK(skipped_before_next_spin() == 0);
+    gate.found(false);
+    CHECK(skipped_before_next_spin() == 1);  // and the doubling starts over
+  }
+
+  TEST_CASE("spin_for: true as soon as ready, false once the time is up") {
+    int polls = 0;
+    CHECK(wspulse::detail::spin_for(1000us, [&] { return ++polls == 3; }));
+    CHECK(polls == 3);
+    const auto started = std::chrono::steady_clock::now();
+    CHECK_FALSE(wspulse::detail::spin_for(2000us, [] { return false; }));
+    CHECK(std::chrono::steady_clock::now() - started >= 2000us);
+    polls = 0;
+    CHECK_FALSE(wspulse::detail::spin_for(0us, [&] { return ++polls > 1; }));
+    CHECK(polls == 1);  // no time: one look
+  }
+
   TEST_CASE("the send queue keeps FIFO order across wrap-around and frees what it pops") {
     wspulse::detail::send_queue<3> q;
     CHECK(q.empty());

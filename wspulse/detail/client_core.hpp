@@ -33,6 +33,7 @@
 #include "json_text.hpp"
 #include "send_queue.hpp"
 #include "shared_endpoint.hpp"
+#include "spin.hpp"
 #include "start_thread.hpp"
 #include "transport.hpp"
 #include "tls.hpp"  // after transport.hpp: its content is gated on WSPULSE_CLIENT_ENABLE_TLS

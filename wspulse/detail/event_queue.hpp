@@ -5,7 +5,10 @@
 
 #include "../error.hpp"
 #include "../options.hpp"
+#include "spin.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -68,6 +71,7 @@ class event_queue {
       std::lock_guard<std::mutex> lock(mu_);
       if (!unflushed_) return;
       unflushed_ = false;
+      ready_.store(true, std::memory_order_release);
     }
     cv_.notify_one();
   }
@@ -80,15 +84,21 @@ class event_queue {
       closed_ = e.last();
       unflushed_ = false;
       events_.push_back(std::move(e));
+      ready_.store(true, std::memory_order_release);
     }
     cv_.notify_one();
   }
 
   /// Consumer: waits for events and moves all of them into `batch` (one wake-up, one lock).
-  void take(std::deque<event>& batch) {
+  /// Polls for `spin` first: events that come meanwhile need no wake-up (and the producer's
+  /// notify finds no waiter, which costs it no system call).
+  void take(std::deque<event>& batch, std::chrono::microseconds spin) {
+    if (spin.count() > 0 && !ready_.load(std::memory_order_acquire) && gate_.try_now())
+      gate_.found(spin_for(spin, [this] { return ready_.load(std::memory_order_acquire); }));
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return !events_.empty(); });
     batch.swap(events_);
+    ready_.store(false, std::memory_order_relaxed);
   }
 
   /// Consumer: `frames` messages of `bytes` were handled. True when reading should resume
@@ -108,8 +118,10 @@ class event_queue {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<event> events_;
-  std::size_t frames_ = 0;  // messages queued and not yet handled
-  std::size_t bytes_ = 0;   // their payload bytes
+  std::atomic<bool> ready_{false};  // events were flushed since the last take (spin target)
+  spin_gate gate_;                  // the consumer's only
+  std::size_t frames_ = 0;          // messages queued and not yet handled
+  std::size_t bytes_ = 0;           // their payload bytes
   bool unflushed_ = false;
   bool resume_wanted_ = false;
   bool closed_ = false;

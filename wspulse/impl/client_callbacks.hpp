@@ -24,7 +24,7 @@ void WSPULSE_CORE::callback_loop() {
   std::deque<event> batch;  // taken under one lock: one wake-up serves every waiting event
   frame scratch;            // reused by deliver(): decoding keeps the strings' capacity
   for (;;) {
-    events_.take(batch);
+    events_.take(batch, spin_of<Dispatch>::value);
     std::size_t frames = 0;
     std::size_t bytes = 0;
     for (event& e : batch) {

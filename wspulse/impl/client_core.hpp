@@ -37,6 +37,23 @@ WSPULSE_CORE::~client_core() {
   }
 }
 
+/// io.run() on the client's own I/O thread, but after handlers ran it polls for `spin` before
+/// it blocks again: the callback thread's answer to a message then needs no wake-up here.
+inline void run_io(asio::io_context& io, std::chrono::microseconds spin) {
+  if (spin.count() == 0) {
+    io.run();
+    return;
+  }
+  spin_gate gate;
+  while (io.run_one() != 0) {
+    while (!io.stopped() && gate.try_now()) {
+      const bool found = spin_for(spin, [&io] { return io.poll() != 0; });
+      gate.found(found);
+      if (!found) break;
+    }
+  }
+}
+
 WSPULSE_CORE_TEMPLATE
 reason WSPULSE_CORE::start(dial_completion completion) {
   on_dialed_ = std::move(completion);
@@ -51,7 +68,8 @@ reason WSPULSE_CORE::start(dial_completion completion) {
         io_thread_ = start_thread([self, work = asio::make_work_guard(io_)]() mutable {
           for (;;) {
             try {
-              self->io_.run();
+              run_io(self->io_,
+                     inline_callbacks ? std::chrono::microseconds{0} : spin_of<Dispatch>::value);
               break;
             } catch (const std::exception& ex) {  // a user hook or a dependency threw: go on
               if (self->logs(log_level::error))
