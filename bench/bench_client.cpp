@@ -34,6 +34,9 @@
 //                   measure: N frames out and N echoes in).
 //   server->client  the main thread calls test_server::broadcast(room, frame) N times; done when
 //                   the client's message handler counted N.
+//   flood->client   a raw peer (bench/flood_peer.hpp, one per client) writes N pre-encoded,
+//                   unmasked frames in one go; done when the N-th was handled. Its sender is
+//                   faster than any client (server->client is bound by test_server::broadcast).
 //   echo RTT        one frame at a time: send, wait for its echo; time from before encode/send to
 //                   the message handler (after decode); warm-up then --rtt round trips.
 // Timing: wall time from the first send to the N-th message handler call. CPU time per thread
@@ -44,6 +47,7 @@
 // SPDX-License-Identifier: MIT
 #include <wspulse_client.hpp>
 
+#include "flood_peer.hpp"
 #include "wspulse_testserver.hpp"
 
 #include <asio/executor_work_guard.hpp>
@@ -70,10 +74,8 @@
 #include <set>
 #include <stdexcept>
 #include <string>
-#include <sys/syscall.h>  // SYS_gettid
 #include <sys/utsname.h>
 #include <thread>
-#include <time.h>  // clock_gettime on another thread's CPU clock
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -92,17 +94,9 @@ std::int64_t now_ns() {
       .count();
 }
 
-pid_t current_tid() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
-
-// CPU time of any thread of this process, by kernel thread id. Linux encodes per-thread CPU
-// clocks as ((~tid) << 3) | CPUCLOCK_PERTHREAD_MASK(4) | CPUCLOCK_SCHED(2); glibc's
-// pthread_getcpuclockid builds the same value. Needed because the client's threads are its own.
-std::int64_t thread_cpu_ns(pid_t tid) {
-  const clockid_t id = static_cast<clockid_t>((~static_cast<unsigned>(tid)) << 3) | 6;
-  timespec ts{};
-  if (::clock_gettime(id, &ts) != 0) return 0;
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
+using wspulse::bench::current_tid;
+using wspulse::bench::first_line;
+using wspulse::bench::thread_cpu_ns;  // by kernel thread id: the client's threads are its own
 
 std::int64_t cpu_ns(const std::vector<pid_t>& tids) {
   std::int64_t sum = 0;
@@ -236,8 +230,7 @@ class shared_io {
 template <class Dispatch>
 class ours_driver final : public driver {
  public:
-  ours_driver(const wspulse::testing::test_server& server, std::string room, const char* name,
-              bool shared)
+  ours_driver(const std::string& url, std::string room, const char* name, bool shared)
       : name_(name) {
     room_ = std::move(room);
     typename ours_client<Dispatch>::options opts;
@@ -245,7 +238,6 @@ class ours_driver final : public driver {
       check(f, in);
       in.arrived();
     });
-    const std::string url = server.url("/ws?room=" + room_ + "&id=" + room_);
     if (shared) {
       io_ = std::make_unique<shared_io>();
       client_ = ours_client<Dispatch>::dial(io_->io(), url, std::move(opts));
@@ -314,15 +306,14 @@ class raw_driver final : public driver {
 
  public:
  public:
-  raw_driver(const wspulse::testing::test_server& server, std::string room, bool codec,
-             const char* name)
+  raw_driver(const std::string& url, std::string room, bool codec, const char* name)
       : codec_(codec), name_(name) {
     room_ = std::move(room);
     endpoint_.clear_access_channels(websocketpp::log::alevel::all);
     endpoint_.clear_error_channels(websocketpp::log::elevel::all);
     endpoint_.init_asio(&io_);
     std::error_code ec;
-    con_ = endpoint_.get_connection(server.url("/ws?room=" + room_ + "&id=" + room_), ec);
+    con_ = endpoint_.get_connection(url, ec);
     if (ec) throw std::runtime_error("raw client: " + ec.message());
     std::promise<bool> opened;
     auto opened_future = opened.get_future();
@@ -387,6 +378,26 @@ class raw_driver final : public driver {
   std::promise<void> closed_;
   std::thread thread_;
 };
+
+// Every kind of client, each alone in its room; url_of(room) is where it connects.
+std::vector<std::unique_ptr<driver>> make_drivers(
+    const std::function<std::string(const std::string&)>& url_of) {
+  std::vector<std::unique_ptr<driver>> d;
+  d.push_back(std::make_unique<ours_driver<wspulse::callback_thread>>(url_of("b-ours"), "b-ours",
+                                                                      "ours", false));
+  d.push_back(std::make_unique<ours_driver<wspulse::basic_callback_thread<0>>>(
+      url_of("b-nospin"), "b-nospin", "ours no spin", false));
+  d.push_back(std::make_unique<ours_driver<wspulse::inline_callbacks>>(url_of("b-inl"), "b-inl",
+                                                                       "ours inline", false));
+  d.push_back(std::make_unique<ours_driver<wspulse::inline_callbacks>>(url_of("b-shr"), "b-shr",
+                                                                       "ours shared", true));
+  d.push_back(
+      std::make_unique<raw_driver<raw_config>>(url_of("b-rawc"), "b-rawc", true, "raw + codec"));
+  d.push_back(std::make_unique<raw_driver<raw_config>>(url_of("b-raw"), "b-raw", false, "raw"));
+  d.push_back(std::make_unique<raw_driver<seeded_config>>(url_of("b-seed"), "b-seed", true,
+                                                          "raw+c seeded"));
+  return d;
+}
 
 // ---- the cases --------------------------------------------------------------------------------
 
@@ -471,6 +482,19 @@ sample server_to_client(context& cx, driver& d, const std::string& wire, std::ui
   return finish(cx, d, u0, t0, false, n, ok);
 }
 
+sample flood_to_client(context& cx, driver& d, wspulse::bench::flood_peer& peer,
+                       const std::string& frames, std::uint64_t n) {
+  d.in.reset();
+  const usage u0 = usage::now(cx, d, false);
+  const std::int64_t peer0 = thread_cpu_ns(peer.tid());
+  const std::int64_t t0 = now_ns();
+  peer.write(frames);
+  const bool ok = d.in.wait(n, seconds(120)) && peer.written(seconds(10));
+  sample r = finish(cx, d, u0, t0, false, n, ok);
+  r.srv_us = static_cast<double>(thread_cpu_ns(peer.tid()) - peer0) / static_cast<double>(n) / 1e3;
+  return r;
+}
+
 struct latency {
   double p50 = 0, p99 = 0;
   double cli_us = 0, snd_us = 0, switches = 0;  // per round trip
@@ -526,13 +550,6 @@ std::string cpu_model() {
     }
   }
   return "unknown";
-}
-
-std::string first_line(const char* path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
 }
 
 std::string size_label(std::size_t size) {
@@ -629,21 +646,18 @@ int main(int argc, char** argv) {
   cx.server_tid = server_threads.front();
   cx.main_tid = current_tid();
 
-  std::vector<std::unique_ptr<driver>> drivers;
-  drivers.push_back(
-      std::make_unique<ours_driver<wspulse::callback_thread>>(server, "b-ours", "ours", false));
-  drivers.push_back(std::make_unique<ours_driver<wspulse::inline_callbacks>>(server, "b-inl",
-                                                                             "ours inline", false));
-  drivers.push_back(std::make_unique<ours_driver<wspulse::inline_callbacks>>(server, "b-shr",
-                                                                             "ours shared", true));
-  drivers.push_back(
-      std::make_unique<raw_driver<raw_config>>(server, "b-rawc", true, "raw + codec"));
-  drivers.push_back(std::make_unique<raw_driver<raw_config>>(server, "b-raw", false, "raw"));
-  drivers.push_back(
-      std::make_unique<raw_driver<seeded_config>>(server, "b-seed", true, "raw+c seeded"));
+  std::vector<std::unique_ptr<driver>> drivers = make_drivers([&server](const std::string& room) {
+    return server.url("/ws?room=" + room + "&id=" + room);
+  });
+  // The flood case's clients: the same kinds, each connected to a flood_peer of its own.
+  std::vector<std::unique_ptr<wspulse::bench::flood_peer>> peers;
+  std::vector<std::unique_ptr<driver>> flooded = make_drivers([&peers](const std::string&) {
+    peers.push_back(std::make_unique<wspulse::bench::flood_peer>());
+    return peers.back()->url();
+  });
   const std::size_t nd = drivers.size();
-  constexpr std::size_t n_ours = 3;  // drivers[0..2] are ours; the ratios' baseline follows
-  constexpr std::size_t base = 3;    // raw + codec
+  constexpr std::size_t n_ours = 4;  // drivers[0..3] are ours; the ratios' baseline follows
+  constexpr std::size_t base = 4;    // raw + codec
   // Wait until the server has registered every connection (broadcast needs them).
   for (int i = 0; i < 500 && server.connections().size() < nd; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -655,11 +669,15 @@ int main(int argc, char** argv) {
   };
   std::vector<summary_row> summary;
 
-  for (int dir = 0; dir < 2; ++dir) {
-    std::printf("%s\n", dir == 0 ? "client → server: N frames sent as fast as send() accepts; "
-                                   "done when the N-th echo is back"
-                                 : "server → client: test_server::broadcast() N times from "
-                                   "the main thread; done when N were handled");
+  const char* const titles[] = {
+      "client → server: N frames sent as fast as send() accepts; done when the N-th echo is back",
+      "server → client: test_server::broadcast() N times from the main thread; done when N were "
+      "handled",
+      "flood → client: a raw peer writes N pre-encoded frames at once (srv us/f: its thread); done "
+      "when N were handled"};
+  for (int dir = 0; dir < 3; ++dir) {
+    std::vector<std::unique_ptr<driver>>& ds = dir == 2 ? flooded : drivers;
+    std::printf("%s\n", titles[dir]);
     std::printf("%-7s %6s %-12s %9s %7s %8s %8s %8s %6s %9s %6s %6s\n", "payload", "N", "client",
                 "frames/s", "MB/s", "cli us/f", "snd us/f", "srv us/f", "cs/f", "refused/f",
                 "time x", "cpu x");
@@ -670,21 +688,25 @@ int main(int argc, char** argv) {
       std::string wire;
       std::error_code ec;
       wspulse::json_codec{}.encode(frame{"", "bench", payload}, wire, ec);
-      // Warm-up: a tenth of the frames, every client.
-      for (auto& d : drivers) {
-        if (dir == 0) {
-          client_to_server(cx, *d, payload, wire, std::max<std::uint64_t>(n / 10, 10));
-        } else {
-          server_to_client(cx, *d, wire, std::max<std::uint64_t>(n / 10, 10));
-        }
+      const std::uint64_t warm = std::max<std::uint64_t>(n / 10, 10);
+      std::string flood, warm_flood;  // n (a tenth of n) unmasked server frames, back to back
+      if (dir == 2) {
+        const std::string one = wspulse::test_support::server_frame(1, wire);
+        for (std::uint64_t i = 0; i < n; ++i) flood += one;
+        warm_flood = flood.substr(0, one.size() * warm);
       }
+      auto run_case = [&](std::size_t k, std::uint64_t frames) {
+        driver& d = *ds[k];
+        if (dir == 0) return client_to_server(cx, d, payload, wire, frames);
+        if (dir == 1) return server_to_client(cx, d, wire, frames);
+        return flood_to_client(cx, d, *peers[k], frames == n ? flood : warm_flood, frames);
+      };
+      for (std::size_t k = 0; k < nd; ++k) run_case(k, warm);  // warm-up, every client
       std::vector<std::vector<sample>> got(nd);
       for (int rep = 0; rep < opt.reps; ++rep) {
         for (std::size_t k = 0; k < nd; ++k) {
           const std::size_t idx = (k + static_cast<std::size_t>(rep)) % nd;
-          driver& d = *drivers[idx];
-          got[idx].push_back(dir == 0 ? client_to_server(cx, d, payload, wire, n)
-                                      : server_to_client(cx, d, wire, n));
+          got[idx].push_back(run_case(idx, n));
         }
       }
       std::vector<sample> med(nd);
@@ -715,7 +737,8 @@ int main(int argc, char** argv) {
                     s.snd_us, s.srv_us, s.switches, s.refused, med[base].fps / s.fps,
                     cpu(s) / cpu(med[base]));
       }
-      summary_row row{std::string(dir == 0 ? "c->s " : "s->c ") + size_label(size), {}, {}};
+      const char* const labels[] = {"c->s ", "s->c ", "flood "};
+      summary_row row{labels[dir] + size_label(size), {}, {}};
       for (std::size_t k = 0; k < n_ours; ++k) {
         row.wall[k] = med[base].fps / med[k].fps;
         row.cpu[k] = cpu(med[k]) / cpu(med[base]);
@@ -803,6 +826,8 @@ int main(int argc, char** argv) {
     std::printf("\nERROR: %llu bad frames, %s\n", static_cast<unsigned long long>(bad),
                 all_ok ? "all cases completed" : "a case timed out");
   }
+  peers.clear();  // each hangs up: its client ends without waiting for a close handshake
+  flooded.clear();
   drivers.clear();  // close every client before the server goes
   return bad == 0 && all_ok ? 0 : 1;
 }
