@@ -255,7 +255,7 @@ bench: setup
 
 # The README's footprint tables (tools/footprint.sh; not part of make check: ~24 compiles).
 footprint: setup
-	@tools/setup.sh --cross
+	@tools/setup.sh --cross --cross-tls
 	@cmake -S . -B $(BUILD)/gcc-cxx17 $(CMAKE_BASE) $(GCC) $(TLS) >/dev/null
 	@cmake --build $(BUILD)/gcc-cxx17 -j $(JOBS) --target wspulse-testserver >/dev/null
 	@JOBS=$(JOBS) tools/footprint.sh $(BUILD)/gcc-cxx17/wspulse-testserver $(BUILD)/footprint

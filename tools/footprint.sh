@@ -10,8 +10,9 @@
 #
 # FOOTPRINT_REUSE=1 keeps the programs a previous run left in <work-dir> (only the tables and
 # the RSS runs are redone).
-# Cross TLS builds need the target's OpenSSL (Debian multiarch libssl-dev:arm64 / :armhf);
-# without it those cells read "n/a". Builds run JOBS (2) at a time.
+# Cross TLS builds need the target's OpenSSL (Debian multiarch libssl-dev:arm64 / :armhf, which
+# `make footprint` installs with tools/setup.sh --cross-tls); without it those cells read "n/a".
+# Builds run JOBS (2) at a time.
 # SPDX-License-Identifier: MIT
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -11,6 +11,8 @@
 #   tools/setup.sh           what building and testing need
 #   tools/setup.sh --cross   also the arm64/armhf cross compilers and qemu-user (make check-cross)
 #   tools/setup.sh --bench   also Google Benchmark, for bench/micro/ (make bench, make check)
+#   tools/setup.sh --cross-tls  also OpenSSL for arm64/armhf (Debian multiarch: adds the two
+#                               foreign architectures to dpkg; make footprint's TLS cells)
 # SPDX-License-Identifier: MIT
 set -euo pipefail
 
@@ -29,13 +31,15 @@ need() {  # need <package> <check...>: queue the package when the check fails
 }
 
 cross=0
+cross_tls=0
 bench=0
 for arg in "$@"; do
   case $arg in
     --cross) cross=1 ;;
     --bench) bench=1 ;;
+    --cross-tls) cross_tls=1 ;;
     *)
-      echo "setup: unknown option $arg (--cross, --bench)" >&2
+      echo "setup: unknown option $arg (--cross, --cross-tls, --bench)" >&2
       exit 2
       ;;
   esac
@@ -47,6 +51,10 @@ check_all() {
     need g++-aarch64-linux-gnu have_cmd aarch64-linux-gnu-g++
     need g++-arm-linux-gnueabihf have_cmd arm-linux-gnueabihf-g++
     need qemu-user have_cmd qemu-aarch64
+  fi
+  if [ $cross_tls -eq 1 ]; then
+    need libssl-dev:arm64 test -f /usr/lib/aarch64-linux-gnu/libssl.so
+    need libssl-dev:armhf test -f /usr/lib/arm-linux-gnueabihf/libssl.so
   fi
   if [ $bench -eq 1 ]; then
     need libbenchmark-dev have_header benchmark/benchmark.h
@@ -89,6 +97,11 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+if [ $cross_tls -eq 1 ]; then  # multiarch: the foreign packages need their architecture known
+  for arch in arm64 armhf; do
+    dpkg --print-foreign-architectures | grep -qx "$arch" || "${SUDO[@]}" dpkg --add-architecture "$arch"
+  done
+fi
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
