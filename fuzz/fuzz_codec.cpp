@@ -7,6 +7,8 @@
 //              and decode(encode(f)) == f (payload trimmed of surrounding JSON white space);
 //   built      id and event arbitrary, payload a valid JSON value built from the bytes: encode
 //              must accept it whenever id and event are valid UTF-8, and round-trip.
+// In both encode modes, the payload validator encode uses (detail/json_validate.hpp) and the
+// RapidJSON reader must agree on the payload: same verdict, same value.
 // SPDX-License-Identifier: MIT
 #include <wspulse/codec.hpp>
 
@@ -52,6 +54,15 @@ void check_round_trip(const frame& f, bool must_encode) {
   WSPULSE_FUZZ_CHECK(back.id == f.id, wire);
   WSPULSE_FUZZ_CHECK(back.event == f.event, wire);
   WSPULSE_FUZZ_CHECK(back.payload == trim_json_space(f.payload), wire);
+}
+
+void check_validators_agree(std::string_view payload) {
+  std::string_view fast;
+  std::string_view reader;
+  const bool fast_ok = wspulse::detail::json_validate_payload(payload, 1, fast);
+  const bool reader_ok = wspulse::detail::json_parse_payload(payload, reader);
+  WSPULSE_FUZZ_CHECK(fast_ok == reader_ok, payload);
+  if (fast_ok) WSPULSE_FUZZ_CHECK(fast.data() == reader.data() && fast.size() == reader.size());
 }
 
 void fuzz_decode(std::string_view message) {
@@ -161,6 +172,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       f.id = in.sized();
       f.event = in.sized();
       f.payload = in.rest();
+      check_validators_agree(f.payload);
       check_round_trip(f, false);
       break;
     }
@@ -173,6 +185,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       build_json(in, payload, 0);
       if (mode & 0x40) payload += "\n";
       f.payload = std::move(payload);
+      check_validators_agree(f.payload);
       check_round_trip(f, strict_utf8(f.id) && strict_utf8(f.event));
     }
   }

@@ -252,7 +252,13 @@ struct is_error_code_enum<wspulse::errc> : true_type {};
 // #include "wspulse/config.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>  // std::memcpy
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace wspulse {
 namespace detail {
@@ -278,6 +284,50 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, const unsigned c
     return (p[1] >= lo && p[1] <= hi) ? 4 : 0;
   }
   return 0;  // continuation byte as lead, C0/C1 (overlong), F5..FF
+}
+
+// True for the bytes that end a run of plain string content: >= 0x80, < 0x20, '"' and '\\'.
+constexpr bool json_string_special(unsigned char c) noexcept {
+  return c >= 0x80 || c < 0x20 || c == '"' || c == '\\';
+}
+
+// The first byte in [p, end) for which json_string_special is true, or `end`: 16 bytes a step
+// with SSE2, else 8 (exact per-byte tests without carries between bytes), then byte by byte.
+inline const char* json_find_string_special(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed: bytes >= 0x80 are negative, so "< 0x20" also catches them.
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmplt_epi8(v, space));
+    const int mask = _mm_movemask_epi8(hits);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
+  constexpr std::uint64_t high = 0x8080808080808080u;
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  const auto zero_bytes = [](std::uint64_t y) {  // high bit of each byte of y that is 0
+    return ~(((y & low7) + low7) | y) & high;
+  };
+  while (end - p >= 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    const std::uint64_t below_space = ~((x & low7) + ones * (0x80 - 0x20)) & ~x & high;
+    const std::uint64_t hits =
+        (x & high) | below_space | zero_bytes(x ^ (ones * '"')) | zero_bytes(x ^ (ones * '\\'));
+    if (hits != 0) return p + (__builtin_ctzll(hits) >> 3);
+    p += 8;
+  }
+#endif
+  while (p != end && !json_string_special(static_cast<unsigned char>(*p))) ++p;
+  return p;
 }
 
 // True when `s` is well-formed UTF-8.
@@ -314,17 +364,20 @@ inline char json_escape_letter(unsigned char c) noexcept {
 // Validates `s` as UTF-8 and computes the size of its JSON-escaped form (without the quotes).
 // Returns false (and leaves `size` unspecified) when `s` is not valid UTF-8.
 inline bool json_escaped_size(std::string_view s, std::size_t& size) noexcept {
-  auto p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto end = p + s.size();
+  const char* p = s.data();
+  const char* const end = p + s.size();
   std::size_t extra = 0;
-  while (p != end) {
-    const unsigned char c = *p;
+  for (;;) {
+    p = json_find_string_special(p, end);
+    if (p == end) break;
+    const auto c = static_cast<unsigned char>(*p);
     if (c < 0x80) {
-      if (c < 0x20 || c == '"' || c == '\\') extra += json_escape_letter(c) == 'u' ? 5u : 1u;
+      extra += json_escape_letter(c) == 'u' ? 5u : 1u;
       ++p;
       continue;
     }
-    const std::size_t n = utf8_sequence_length(p, end);
+    const std::size_t n = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p),
+                                               reinterpret_cast<const unsigned char*>(end));
     if (n == 0) return false;
     p += n;
   }
@@ -337,12 +390,18 @@ inline bool json_escaped_size(std::string_view s, std::size_t& size) noexcept {
 // else, multi-byte UTF-8 included, copied unchanged. `out` must have room for the escaped size.
 inline char* json_write_escaped(std::string_view s, char* out) noexcept {
   static constexpr char hex[] = "0123456789abcdef";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      *out++ = ch;
-      continue;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (;;) {
+    const char* run_end = json_find_string_special(p, end);
+    while (run_end != end && static_cast<unsigned char>(*run_end) >= 0x80) {  // copied as is
+      run_end = json_find_string_special(run_end + 1, end);
     }
+    if (run_end != p) std::memcpy(out, p, static_cast<std::size_t>(run_end - p));
+    out += run_end - p;
+    if (run_end == end) return out;
+    const auto c = static_cast<unsigned char>(*run_end);
+    p = run_end + 1;
     *out++ = '\\';
     const char letter = json_escape_letter(c);
     *out++ = letter;
@@ -353,7 +412,6 @@ inline char* json_write_escaped(std::string_view s, char* out) noexcept {
       *out++ = hex[c & 0xF];
     }
   }
-  return out;
 }
 
 // JSON insignificant whitespace (RFC 8259 §2).
@@ -430,24 +488,12 @@ class json_input {
   bool skip_copy_ = false;
 };
 
-// True when one of the 8 bytes in `x` is >= 0x80, < 0x20, '"' or '\\': the bytes that end a run
-// of plain ASCII string content. May report bytes next to a real hit too (harmless: the caller
-// then looks byte by byte), never misses one.
-constexpr bool json_swar_special(std::uint64_t x) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101u;
-  constexpr std::uint64_t high = 0x8080808080808080u;
-  const std::uint64_t quote = x ^ (ones * '"');
-  const std::uint64_t slash = x ^ (ones * '\\');
-  const std::uint64_t hits = (x - ones * 0x20) | (quote - ones) | (slash - ones);
-  return ((hits & ~x) | x) & high;  // & ~x drops borrows seen through bytes >= 0x80; x keeps them
-}
-
 // RapidJSON's UTF-8 encoding with a faster Validate. With kParseValidateEncodingFlag the reader
 // calls Validate for every string byte that is not '"', '\\' or a control character, expecting it
 // to consume (and copy to `os`) one well-formed code point. RapidJSON's own version is a
 // non-inlined call per byte; this one consumes the whole run of well-formed UTF-8 up to the next
-// such byte, 8 ASCII bytes at a time, and copies it with one memcpy (or not at all, see
-// json_input::skip_string_copy). The reader then carries on exactly as if it had called the
+// such byte, many ASCII bytes at a time (json_find_string_special), and copies it with one
+// memcpy (or not at all, see json_input::skip_string_copy). The reader then carries on exactly as if it had called the
 // per-byte version repeatedly, so validation is just as strict (RFC 3629: no overlong forms,
 // surrogates or code points above U+10FFFF).
 struct json_utf8 : rj::UTF8<char> {
@@ -457,19 +503,8 @@ struct json_utf8 : rj::UTF8<char> {
     const char* const end = is.end();
     const char* p = start;
     for (;;) {
-      while (end - p >= 8) {
-        std::uint64_t x;
-        std::memcpy(&x, p, 8);
-        if (json_swar_special(x)) break;
-        p += 8;
-      }
-      if (p == end) break;
-      const auto c = static_cast<unsigned char>(*p);
-      if (c < 0x80) {
-        if (c < 0x20 || c == '"' || c == '\\') break;
-        ++p;
-        continue;
-      }
+      p = json_find_string_special(p, end);
+      if (p == end || static_cast<unsigned char>(*p) < 0x80) break;  // '"', '\\' or a control
       const std::size_t n = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p),
                                                  reinterpret_cast<const unsigned char*>(end));
       if (n == 0) {
@@ -777,6 +812,229 @@ inline bool json_parse_frame(std::string_view text, frame& out) {
 }  // namespace detail
 }  // namespace wspulse
 // #include "wspulse/detail/json_text.hpp"
+// #include "wspulse/detail/json_validate.hpp"
+// wspulse_client — the check json_codec::encode makes of a payload: exactly one JSON value. One
+// pass, no allocation, no recursion. It accepts exactly what the RapidJSON reader of json_sax.hpp
+// accepts (tests/test_codec.cpp compares them on every refusal case and on random input, and the
+// codec fuzz target on arbitrary bytes); it only skips RapidJSON's per-token handler calls and
+// per-byte stream reads, which made the payload check most of encode's cost.
+// SPDX-License-Identifier: MIT
+
+// #include "wspulse/config.hpp"
+// #include "wspulse/detail/json_sax.hpp"
+// #include "wspulse/detail/json_text.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>  // std::memcmp
+#include <string_view>
+
+namespace wspulse {
+namespace detail {
+
+constexpr bool json_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+inline const char* json_skip_space(const char* p, const char* end) noexcept {
+  while (p != end && json_space(*p)) ++p;
+  return p;
+}
+
+constexpr int json_hex_digit(char c) noexcept {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+// The code unit of the 4 hex digits at `p` (room checked by the caller), or -1.
+inline long json_hex4(const char* p) noexcept {
+  long v = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int d = json_hex_digit(p[i]);
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// The escape sequence at `p` (just past its '\\'): the end of it, or nullptr. As RapidJSON: a
+// high surrogate must be followed by an escaped low one; a lone low surrogate passes.
+inline const char* json_scan_escape(const char* p, const char* end) noexcept {
+  if (p == end) return nullptr;
+  switch (*p) {
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't': return p + 1;
+    case 'u': break;
+    default: return nullptr;
+  }
+  if (end - p < 5) return nullptr;
+  const long unit = json_hex4(p + 1);
+  if (unit < 0) return nullptr;
+  p += 5;
+  if (unit < 0xD800 || unit > 0xDBFF) return p;
+  if (end - p < 6 || p[0] != '\\' || p[1] != 'u') return nullptr;
+  const long low = json_hex4(p + 2);
+  return low >= 0xDC00 && low <= 0xDFFF ? p + 6 : nullptr;
+}
+
+// The string whose content starts at `p` (just past its opening quote): the end of its closing
+// quote, or nullptr. Plain ASCII is skipped 8 or 16 bytes at a time; multi-byte UTF-8 must be
+// well-formed.
+inline const char* json_scan_string(const char* p, const char* end) noexcept {
+  for (;;) {
+    p = json_find_string_special(p, end);
+    if (p == end) return nullptr;
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '"') return p + 1;
+    if (c == '\\') {
+      p = json_scan_escape(p + 1, end);
+      if (p == nullptr) return nullptr;
+    } else if (c < 0x20) {
+      return nullptr;
+    } else {
+      const std::size_t n = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p),
+                                                 reinterpret_cast<const unsigned char*>(end));
+      if (n == 0) return nullptr;
+      p += n;
+    }
+  }
+}
+
+// The number at `p`: its end, or nullptr. The grammar is RFC 8259's. RapidJSON also refuses
+// numbers beyond the range of a double (1e400, but also 0e999: it bounds the exponent before it
+// looks at the digits), by rules tied to its arithmetic; a number that might come near the range
+// (integer digits + exponent over 300) is therefore handed to RapidJSON itself.
+inline const char* json_scan_number(const char* p, const char* end) {
+  const char* const start = p;
+  if (*p == '-') ++p;
+  const char* const integer = p;
+  if (p == end || !json_digit(*p)) return nullptr;
+  if (*p++ != '0') {
+    while (p != end && json_digit(*p)) ++p;
+  }
+  std::size_t magnitude = static_cast<std::size_t>(p - integer);  // digits + positive exponent
+  if (p != end && *p == '.') {
+    ++p;
+    if (p == end || !json_digit(*p)) return nullptr;
+    while (p != end && json_digit(*p)) ++p;
+  }
+  if (p != end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    const bool negative = p != end && *p == '-';
+    if (p != end && (*p == '-' || *p == '+')) ++p;
+    if (p == end || !json_digit(*p)) return nullptr;
+    std::size_t exponent = 0;
+    for (; p != end && json_digit(*p); ++p) {
+      if (exponent < 100000) exponent = exponent * 10 + static_cast<std::size_t>(*p - '0');
+    }
+    if (!negative) magnitude += exponent;
+  }
+  if (magnitude > 300) {
+    std::string_view unused;
+    if (!json_parse_payload(std::string_view(start, static_cast<std::size_t>(p - start)), unused))
+      return nullptr;
+  }
+  return p;
+}
+
+// Checks that `text` holds exactly one JSON value, optionally surrounded by white space, nested
+// at most json_max_depth levels counting `depth` levels around it (1: the frame object). On
+// success `value` is the value without the surrounding white space. Same contract as
+// json_parse_payload, faster.
+inline bool json_validate_payload(std::string_view text, std::size_t depth,
+                                  std::string_view& value) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  // One bit per open container, set for an object: what ',' and the closing bracket expect.
+  constexpr std::size_t word_bits = 64;
+  std::uint64_t in_object[json_max_depth / word_bits + 1];
+  std::size_t open = 0;  // containers open inside the value
+  const auto top_is_object = [&] {
+    const std::size_t i = open - 1;
+    return (in_object[i / word_bits] >> (i % word_bits)) & 1u;
+  };
+  const auto push = [&](bool object) {
+    if (++depth > json_max_depth) return false;
+    const std::size_t i = open++;
+    const std::uint64_t bit = std::uint64_t{1} << (i % word_bits);
+    auto& word = in_object[i / word_bits];
+    word = object ? (word | bit) : (word & ~bit);
+    return true;
+  };
+  const auto literal = [&](std::string_view word) {
+    if (static_cast<std::size_t>(end - p) < word.size() ||
+        std::memcmp(p, word.data(), word.size()) != 0)
+      return false;
+    p += word.size();
+    return true;
+  };
+
+  p = json_skip_space(p, end);
+  const char* const begin = p;
+expect_value:
+  if (p == end) return false;
+  switch (*p) {
+    case '{':
+      if (!push(true)) return false;
+      p = json_skip_space(p + 1, end);
+      if (p != end && *p == '}') goto close_container;
+      goto expect_key;
+    case '[':
+      if (!push(false)) return false;
+      p = json_skip_space(p + 1, end);
+      if (p != end && *p == ']') goto close_container;
+      goto expect_value;
+    case '"': p = json_scan_string(p + 1, end); break;
+    case 't':
+      if (!literal("true")) return false;
+      break;
+    case 'f':
+      if (!literal("false")) return false;
+      break;
+    case 'n':
+      if (!literal("null")) return false;
+      break;
+    default:
+      if (*p != '-' && !json_digit(*p)) return false;
+      p = json_scan_number(p, end);
+  }
+  if (p == nullptr) return false;
+after_value:
+  if (open == 0) {
+    value = std::string_view(begin, static_cast<std::size_t>(p - begin));
+    return json_skip_space(p, end) == end;
+  }
+  p = json_skip_space(p, end);
+  if (p == end) return false;
+  if (*p == ',') {
+    p = json_skip_space(p + 1, end);
+    if (top_is_object()) goto expect_key;
+    goto expect_value;
+  }
+  if (*p != (top_is_object() ? '}' : ']')) return false;
+close_container:
+  ++p;
+  --open;
+  --depth;
+  goto after_value;
+expect_key:
+  if (p == end || *p != '"') return false;
+  p = json_scan_string(p + 1, end);
+  if (p == nullptr) return false;
+  p = json_skip_space(p, end);
+  if (p == end || *p != ':') return false;
+  p = json_skip_space(p + 1, end);
+  goto expect_value;
+}
+
+}  // namespace detail
+}  // namespace wspulse
 // #include "wspulse/error.hpp"
 // #include "wspulse/frame.hpp"
 
@@ -835,12 +1093,14 @@ namespace wspulse {
 /// decode(encode(f)) == f for every frame encode accepts whose payload has no surrounding
 /// whitespace.
 ///
-/// Cost: one pass of RapidJSON's SAX reader (iterative, so input depth never deepens the call
-/// stack) over the payload (encode) or the message (decode), plus writing the output. No heap
-/// allocation besides the output strings while `id`, `event` and top-level member names stay
-/// under ~2 KB and nesting under ~250 levels (strings inside the payload or unknown members are
-/// checked, not copied, whatever their length, escape sequences aside); encode allocates the
-/// exact output size once.
+/// Cost: encode checks the payload in one pass of a hand-written validator (no allocation, no
+/// recursion; it accepts exactly what RapidJSON's reader accepts, numbers near the range of a
+/// double being handed to RapidJSON itself), then writes the output, allocating its exact size
+/// once. decode is one pass of RapidJSON's SAX reader (iterative, so input depth never deepens
+/// the call stack) over the message, with no heap allocation besides the output strings while
+/// `id`, `event` and top-level member names stay under ~2 KB and nesting under ~250 levels
+/// (strings inside the payload or unknown members are checked, not copied, whatever their
+/// length, escape sequences aside).
 /// This header defines no RapidJSON configuration macro (RAPIDJSON_SSE42, RAPIDJSON_ASSERT, ...):
 /// define them globally, for every translation unit, if you want them.
 ///
@@ -879,7 +1139,7 @@ inline void json_codec::encode(const frame& f, std::string& out, std::error_code
   std::string_view payload;
   if (!detail::json_escaped_size(f.id, id_size) ||
       !detail::json_escaped_size(f.event, event_size) ||
-      (!f.payload.empty() && !detail::json_parse_payload(f.payload, payload))) {
+      (!f.payload.empty() && !detail::json_validate_payload(f.payload, 1, payload))) {
     ec = make_error_code(errc::invalid_payload);
     return;
   }

@@ -123,6 +123,102 @@ const std::pair<const char*, std::string> bad_utf8[] = {
     {"lead byte followed by ASCII", "\xC3("},
 };
 
+// Random text and valid JSON from a fixed seed (std::mt19937's output is fixed by the standard,
+// so failures reproduce): the input of the round-trip and differential tests.
+class random_json {
+ public:
+  explicit random_json(std::uint32_t seed) : rng_(seed) {}
+
+  std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>(rng_() % n); }
+
+  // Arbitrary valid UTF-8 (controls and JSON specials included), up to max_len bytes.
+  std::string text(std::size_t max_len) {
+    std::string s;
+    const std::size_t len = below(static_cast<std::uint32_t>(max_len + 1));
+    while (s.size() < len) {
+      switch (below(8)) {
+        case 0: s += static_cast<char>(below(0x20)); break;    // control
+        case 1: s += "\"\\/"[below(3)]; break;                 // JSON specials
+        case 2: s += utf8(0x80 + below(0x800 - 0x80)); break;  // 2 bytes
+        case 3: {                                              // 3 bytes, no surrogates
+          std::uint32_t cp = 0x800 + below(0x10000 - 0x800);
+          if (cp >= 0xD800 && cp <= 0xDFFF) cp -= 0x800;
+          s += utf8(cp);
+          break;
+        }
+        case 4: s += utf8(0x10000 + below(0x110000 - 0x10000)); break;  // 4 bytes
+        default: s += static_cast<char>(0x20 + below(0x5F)); break;     // printable ASCII
+      }
+    }
+    return s;
+  }
+
+  std::string space() {
+    static const char* const spaces[] = {"", "", "", " ", "\n", "\t", " \r\n "};
+    return spaces[below(7)];
+  }
+
+  // Test-side JSON string writer: raw UTF-8, short escapes, \u escapes (incl. pairs).
+  std::string string() {
+    std::string s = "\"";
+    const std::size_t n = below(12);
+    for (std::size_t i = 0; i < n; ++i) {
+      switch (below(6)) {
+        case 0: s += "\\\""; break;
+        case 1: s += "\\\\"; break;
+        case 2: s += "\\n"; break;
+        case 3: s += "\\ud83d\\ude00"; break;
+        case 4: s += utf8(0xA0 + below(0x700)); break;
+        default: s += static_cast<char>('a' + below(26)); break;
+      }
+    }
+    return s + "\"";
+  }
+
+  std::string number() {
+    std::string s;
+    if (below(2)) s += '-';
+    s += below(4) ? std::to_string(below(100000)) : "0";
+    if (below(2)) s += "." + std::to_string(below(1000));
+    if (below(3) == 0)
+      s += std::string(below(2) ? "e" : "E") + "+-"[below(2)] + std::to_string(below(300));
+    return s;
+  }
+
+  // Valid JSON with random inner white space; depth bounded.
+  std::string value(int depth = 0) {
+    const std::uint32_t kind = depth >= 4 ? 2 + below(5) : below(7);
+    switch (kind) {
+      case 0: {
+        std::string s = "{" + space();
+        const std::size_t n = below(4);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (i) s += "," + space();
+          s += string() + space() + ":" + space() + value(depth + 1) + space();
+        }
+        return s + "}";
+      }
+      case 1: {
+        std::string s = "[" + space();
+        const std::size_t n = below(4);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (i) s += "," + space();
+          s += value(depth + 1) + space();
+        }
+        return s + "]";
+      }
+      case 2: return string();
+      case 3: return number();
+      case 4: return "true";
+      case 5: return "false";
+      default: return "null";
+    }
+  }
+
+ private:
+  std::mt19937 rng_;
+};
+
 }  // namespace
 
 TEST_SUITE("codec") {
@@ -683,98 +779,199 @@ TEST_SUITE("codec") {
     CHECK(back.payload == f.payload);
   }
 
+  TEST_CASE("json_find_string_special finds exactly the first special byte") {
+    // Every byte value at every offset of a 40-byte run: the 16-byte (SSE2), 8-byte and
+    // byte-by-byte paths all see it.
+    int found = 0;
+    for (int b = 0; b < 256; ++b) {
+      const auto c = static_cast<unsigned char>(b);
+      const bool special = c >= 0x80 || c < 0x20 || c == '"' || c == '\\';
+      for (std::size_t at = 0; at < 40; ++at) {
+        std::string run(40, 'a');
+        run[at] = static_cast<char>(c);
+        run += '"';  // never looked at: the search ends at run.size() - 1
+        const char* const end = run.data() + 40;
+        const char* const hit = wspulse::detail::json_find_string_special(run.data(), end);
+        CAPTURE(b);
+        CAPTURE(at);
+        REQUIRE(hit == (special ? run.data() + at : end));
+        found += special;
+      }
+    }
+    CHECK(found == (256 - 0x80 + 0x20 + 2) * 40);
+  }
+
+  // json_codec::encode checks payloads with a hand-written validator (json_validate.hpp) that
+  // must accept exactly what the RapidJSON reader does (json_parse_payload), and find the same
+  // value inside the white space.
+  TEST_CASE("the payload validator agrees with the RapidJSON reader") {
+    int accepted = 0;
+    int refused = 0;
+    const auto agree = [&](std::string_view text) {
+      std::unique_ptr<char[]> copy(new char[text.size() + 1]);  // exactly sized: see decode()
+      if (!text.empty()) std::memcpy(copy.get(), text.data(), text.size());
+      const std::string_view exact(copy.get(), text.size());
+      std::string_view fast_value;
+      std::string_view reader_value;
+      const bool fast = wspulse::detail::json_validate_payload(exact, 1, fast_value);
+      const bool reader = wspulse::detail::json_parse_payload(exact, reader_value);
+      CAPTURE(show(text));
+      REQUIRE(fast == reader);
+      if (fast) {
+        REQUIRE(fast_value.data() == reader_value.data());
+        REQUIRE(fast_value.size() == reader_value.size());
+      }
+      ++(fast ? accepted : refused);
+    };
+
+    SUBCASE("chosen cases: numbers near the double range, escapes, literals, depth") {
+      const std::string zeros308(308, '0');
+      const std::string cases[] = {
+          "0",
+          "-0",
+          "1",
+          "-1",
+          "0.5",
+          "1e5",
+          "1E+5",
+          "1e-5",
+          "-0.0e0",
+          "01",
+          "-01",
+          "1.",
+          "1.e5",
+          ".5",
+          "1e",
+          "1e+",
+          "1e-",
+          "--1",
+          "+1",
+          "1e300",
+          "1e301",
+          "1e308",
+          "1e309",
+          "-1e309",
+          "0e308",
+          "0e309",
+          "0.0000001e314",
+          "0.0000001e315",
+          "1.7976931348623157e308",
+          "1.7976931348623159e308",
+          "2e308",
+          "1e-400",
+          "1e-99999999999999",
+          "123.456e-300",
+          "1" + zeros308,
+          "1" + zeros308 + "0",
+          "9" + zeros308,
+          "1" + zeros308 + ".5",
+          "1" + std::string(200, '0') + "e100",
+          "1" + std::string(200, '0') + "e108",
+          "[1e999]",
+          "{\"a\":1e309}",
+          "[0e309, 1]",
+          "1e0000000000000000000000000000000308",
+          "\"\\u0041\"",
+          "\"\\u00e9\\u20AC\"",
+          "\"\\ud83d\\ude00\"",
+          "\"\\ud83d\"",
+          "\"\\ud83dx\"",
+          "\"\\ud83d\\u0041\"",
+          "\"\\udc00\"",
+          "\"\\udbff\\udfff\"",
+          "\"\\u12\"",
+          "\"\\u12g4\"",
+          "\"\\'\"",
+          "\"\\/\"",
+          "\"\\a\"",
+          "\"\\",
+          "\"\x7f\"",
+          "\"\x1f\"",
+          "\"a\0b\""s,
+          "\"\xC3\xA9\"",
+          "\"\xC3\"",
+          "\"\xED\xA0\x80\"",
+          "true",
+          "false",
+          "null",
+          "tru",
+          "nul",
+          "nulll",
+          "true false",
+          "[true,false,null]",
+          "[]",
+          "{}",
+          "[ ]",
+          "{ }",
+          "[,]",
+          "[1,]",
+          "[1 2]",
+          "{\"a\"}",
+          "{\"a\":}",
+          "{\"a\":1,}",
+          "{,}",
+          "{1:2}",
+          "{\"a\":1 \"b\":2}",
+          "[}",
+          "{]",
+          "[[]]]",
+          "[[]",
+          " \t\r\n[ 1 ] \n",
+          " ",
+          "",
+          "\0"s,
+          "[1]\0"s,
+          "\xEF\xBB\xBF[]",
+          nested(9998, "[", "]", "1"),
+          nested(9999, "[", "]", "1"),
+          nested(10000, "[", "]"),
+          nested(9999, "{\"k\":", "}", "1"),
+          nested(10000, "{\"k\":", "}", "1"),
+          nested(70, "[", "]") + "]",
+          nested(70, "[{\"a\":", "}]", "0"),
+      };
+      for (const auto& c : cases) agree(c);
+      CHECK(accepted > 20);
+      CHECK(refused > 40);
+    }
+
+    SUBCASE("random JSON, mutated") {
+      constexpr std::uint32_t seed = 20261203;
+      random_json gen(seed);
+      static const char alphabet[] = "{}[]\",:0123456789.eE+-tfnrul \t\\/u\x01\x7f";
+      static const char* const bytes[] = {
+          "\x80", "\xC3",    "\xC3\xA9", "\xED\xA0\x80", "\xF0\x9F\x98\x80",
+          "\xFF", "\\ud800", "e400"};
+      for (int i = 0; i < 20000; ++i) {
+        std::string text = gen.value();
+        for (std::uint32_t n = gen.below(4); n > 0 && !text.empty(); --n) {
+          const std::size_t at = gen.below(static_cast<std::uint32_t>(text.size()));
+          switch (gen.below(5)) {
+            case 0: text.erase(at, 1 + gen.below(3)); break;
+            case 1: text[at] = alphabet[gen.below(sizeof alphabet - 1)]; break;
+            case 2: text.insert(at, 1, alphabet[gen.below(sizeof alphabet - 1)]); break;
+            case 3: text.insert(at, bytes[gen.below(8)]); break;
+            default: text.resize(at); break;
+          }
+        }
+        INFO("seed ", seed, ", iteration ", i);
+        agree(text);
+      }
+      CHECK(accepted > 3000);
+      CHECK(refused > 3000);
+    }
+  }
+
   TEST_CASE("round trip over random frames") {
     constexpr std::uint32_t seed = 20240501;  // fixed: failures reproduce
-    std::mt19937 rng(seed);                   // raw output is specified by the standard
-    auto below = [&rng](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
-
-    auto random_text = [&](std::size_t max_len) {
-      std::string s;
-      const std::size_t len = below(static_cast<std::uint32_t>(max_len + 1));
-      while (s.size() < len) {
-        switch (below(8)) {
-          case 0: s += static_cast<char>(below(0x20)); break;    // control
-          case 1: s += "\"\\/"[below(3)]; break;                 // JSON specials
-          case 2: s += utf8(0x80 + below(0x800 - 0x80)); break;  // 2 bytes
-          case 3: {                                              // 3 bytes, no surrogates
-            std::uint32_t cp = 0x800 + below(0x10000 - 0x800);
-            if (cp >= 0xD800 && cp <= 0xDFFF) cp -= 0x800;
-            s += utf8(cp);
-            break;
-          }
-          case 4: s += utf8(0x10000 + below(0x110000 - 0x10000)); break;  // 4 bytes
-          default: s += static_cast<char>(0x20 + below(0x5F)); break;     // printable ASCII
-        }
-      }
-      return s;
-    };
-    auto random_space = [&]() -> std::string {
-      static const char* const spaces[] = {"", "", "", " ", "\n", "\t", " \r\n "};
-      return spaces[below(7)];
-    };
-    auto json_string = [&]() {
-      // Test-side JSON string writer: raw UTF-8, short escapes, \u escapes (incl. pairs).
-      std::string s = "\"";
-      const std::size_t n = below(12);
-      for (std::size_t i = 0; i < n; ++i) {
-        switch (below(6)) {
-          case 0: s += "\\\""; break;
-          case 1: s += "\\\\"; break;
-          case 2: s += "\\n"; break;
-          case 3: s += "\\ud83d\\ude00"; break;
-          case 4: s += utf8(0xA0 + below(0x700)); break;
-          default: s += static_cast<char>('a' + below(26)); break;
-        }
-      }
-      return s + "\"";
-    };
-    auto json_number = [&]() {
-      std::string s;
-      if (below(2)) s += '-';
-      s += below(4) ? std::to_string(below(100000)) : "0";
-      if (below(2)) s += "." + std::to_string(below(1000));
-      if (below(3) == 0)
-        s += std::string(below(2) ? "e" : "E") + "+-"[below(2)] + std::to_string(below(300));
-      return s;
-    };
-    // Recursive generator of valid JSON with random inner whitespace; depth bounded.
-    auto json_value = [&](auto& self, int depth) -> std::string {
-      const std::uint32_t kind = depth >= 4 ? 2 + below(5) : below(7);
-      switch (kind) {
-        case 0: {
-          std::string s = "{" + random_space();
-          const std::size_t n = below(4);
-          for (std::size_t i = 0; i < n; ++i) {
-            if (i) s += "," + random_space();
-            s += json_string() + random_space() + ":" + random_space() + self(self, depth + 1) +
-                 random_space();
-          }
-          return s + "}";
-        }
-        case 1: {
-          std::string s = "[" + random_space();
-          const std::size_t n = below(4);
-          for (std::size_t i = 0; i < n; ++i) {
-            if (i) s += "," + random_space();
-            s += self(self, depth + 1) + random_space();
-          }
-          return s + "]";
-        }
-        case 2: return json_string();
-        case 3: return json_number();
-        case 4: return "true";
-        case 5: return "false";
-        default: return "null";
-      }
-    };
-
+    random_json gen(seed);
     constexpr int iterations = 3000;
     int checked = 0;
     for (int i = 0; i < iterations; ++i) {
       wspulse::frame f;
-      if (below(5)) f.id = random_text(24);
-      if (below(5)) f.event = random_text(24);
-      if (below(6)) f.payload = json_value(json_value, 0);
+      if (gen.below(5)) f.id = gen.text(24);
+      if (gen.below(5)) f.event = gen.text(24);
+      if (gen.below(6)) f.payload = gen.value();
       INFO("seed ", seed, ", iteration ", i, ", frame ", show(f));
       const auto e = encode(f);
       REQUIRE(e.ec == std::error_code{});

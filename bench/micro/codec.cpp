@@ -5,6 +5,9 @@
 //   decode/<frame>         json_codec::decode into a fresh frame (what on_message gets)
 //   encode_reused/<frame>  the same into one string kept across calls (realistic frames only)
 //   decode_reused/<frame>  the same into one frame kept across calls (realistic frames only)
+//   validate/<frame>       the payload check inside encode (detail::json_validate_payload)
+//   reader_validate/<frame> the same check by the RapidJSON reader (detail::json_parse_payload),
+//                          which encode used before: the validator's own gain
 //   dom_encode/<frame>     Document::Parse(payload) (validation) + Writer{"id","event","payload"}
 //   dom_decode/<frame>     Document::Parse(message) + copy id/event + Writer(payload) → frame
 //
@@ -149,6 +152,18 @@ void register_frame(const wspulse::bench::named_frame& named) {
       measure(state, bytes, [&] {
         codec.decode(wire, out, ec);
         benchmark::DoNotOptimize(out);
+      });
+    });
+    add("validate", [=](benchmark::State& state) {
+      measure(state, f.payload.size(), [&] {
+        std::string_view value;
+        benchmark::DoNotOptimize(wspulse::detail::json_validate_payload(f.payload, 1, value));
+      });
+    });
+    add("reader_validate", [=](benchmark::State& state) {
+      measure(state, f.payload.size(), [&] {
+        std::string_view value;
+        benchmark::DoNotOptimize(wspulse::detail::json_parse_payload(f.payload, value));
       });
     });
   }

@@ -74,24 +74,12 @@ class json_input {
   bool skip_copy_ = false;
 };
 
-// True when one of the 8 bytes in `x` is >= 0x80, < 0x20, '"' or '\\': the bytes that end a run
-// of plain ASCII string content. May report bytes next to a real hit too (harmless: the caller
-// then looks byte by byte), never misses one.
-constexpr bool json_swar_special(std::uint64_t x) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101u;
-  constexpr std::uint64_t high = 0x8080808080808080u;
-  const std::uint64_t quote = x ^ (ones * '"');
-  const std::uint64_t slash = x ^ (ones * '\\');
-  const std::uint64_t hits = (x - ones * 0x20) | (quote - ones) | (slash - ones);
-  return ((hits & ~x) | x) & high;  // & ~x drops borrows seen through bytes >= 0x80; x keeps them
-}
-
 // RapidJSON's UTF-8 encoding with a faster Validate. With kParseValidateEncodingFlag the reader
 // calls Validate for every string byte that is not '"', '\\' or a control character, expecting it
 // to consume (and copy to `os`) one well-formed code point. RapidJSON's own version is a
 // non-inlined call per byte; this one consumes the whole run of well-formed UTF-8 up to the next
-// such byte, 8 ASCII bytes at a time, and copies it with one memcpy (or not at all, see
-// json_input::skip_string_copy). The reader then carries on exactly as if it had called the
+// such byte, many ASCII bytes at a time (json_find_string_special), and copies it with one
+// memcpy (or not at all, see json_input::skip_string_copy). The reader then carries on exactly as if it had called the
 // per-byte version repeatedly, so validation is just as strict (RFC 3629: no overlong forms,
 // surrogates or code points above U+10FFFF).
 struct json_utf8 : rj::UTF8<char> {
@@ -101,19 +89,8 @@ struct json_utf8 : rj::UTF8<char> {
     const char* const end = is.end();
     const char* p = start;
     for (;;) {
-      while (end - p >= 8) {
-        std::uint64_t x;
-        std::memcpy(&x, p, 8);
-        if (json_swar_special(x)) break;
-        p += 8;
-      }
-      if (p == end) break;
-      const auto c = static_cast<unsigned char>(*p);
-      if (c < 0x80) {
-        if (c < 0x20 || c == '"' || c == '\\') break;
-        ++p;
-        continue;
-      }
+      p = json_find_string_special(p, end);
+      if (p == end || static_cast<unsigned char>(*p) < 0x80) break;  // '"', '\\' or a control
       const std::size_t n = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p),
                                                  reinterpret_cast<const unsigned char*>(end));
       if (n == 0) {

@@ -6,7 +6,13 @@
 #include "../config.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>  // std::memcpy
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace wspulse {
 namespace detail {
@@ -32,6 +38,50 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, const unsigned c
     return (p[1] >= lo && p[1] <= hi) ? 4 : 0;
   }
   return 0;  // continuation byte as lead, C0/C1 (overlong), F5..FF
+}
+
+// True for the bytes that end a run of plain string content: >= 0x80, < 0x20, '"' and '\\'.
+constexpr bool json_string_special(unsigned char c) noexcept {
+  return c >= 0x80 || c < 0x20 || c == '"' || c == '\\';
+}
+
+// The first byte in [p, end) for which json_string_special is true, or `end`: 16 bytes a step
+// with SSE2, else 8 (exact per-byte tests without carries between bytes), then byte by byte.
+inline const char* json_find_string_special(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed: bytes >= 0x80 are negative, so "< 0x20" also catches them.
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmplt_epi8(v, space));
+    const int mask = _mm_movemask_epi8(hits);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
+  constexpr std::uint64_t high = 0x8080808080808080u;
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  const auto zero_bytes = [](std::uint64_t y) {  // high bit of each byte of y that is 0
+    return ~(((y & low7) + low7) | y) & high;
+  };
+  while (end - p >= 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    const std::uint64_t below_space = ~((x & low7) + ones * (0x80 - 0x20)) & ~x & high;
+    const std::uint64_t hits =
+        (x & high) | below_space | zero_bytes(x ^ (ones * '"')) | zero_bytes(x ^ (ones * '\\'));
+    if (hits != 0) return p + (__builtin_ctzll(hits) >> 3);
+    p += 8;
+  }
+#endif
+  while (p != end && !json_string_special(static_cast<unsigned char>(*p))) ++p;
+  return p;
 }
 
 // True when `s` is well-formed UTF-8.
@@ -68,17 +118,20 @@ inline char json_escape_letter(unsigned char c) noexcept {
 // Validates `s` as UTF-8 and computes the size of its JSON-escaped form (without the quotes).
 // Returns false (and leaves `size` unspecified) when `s` is not valid UTF-8.
 inline bool json_escaped_size(std::string_view s, std::size_t& size) noexcept {
-  auto p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto end = p + s.size();
+  const char* p = s.data();
+  const char* const end = p + s.size();
   std::size_t extra = 0;
-  while (p != end) {
-    const unsigned char c = *p;
+  for (;;) {
+    p = json_find_string_special(p, end);
+    if (p == end) break;
+    const auto c = static_cast<unsigned char>(*p);
     if (c < 0x80) {
-      if (c < 0x20 || c == '"' || c == '\\') extra += json_escape_letter(c) == 'u' ? 5u : 1u;
+      extra += json_escape_letter(c) == 'u' ? 5u : 1u;
       ++p;
       continue;
     }
-    const std::size_t n = utf8_sequence_length(p, end);
+    const std::size_t n = utf8_sequence_length(reinterpret_cast<const unsigned char*>(p),
+                                               reinterpret_cast<const unsigned char*>(end));
     if (n == 0) return false;
     p += n;
   }
@@ -91,12 +144,18 @@ inline bool json_escaped_size(std::string_view s, std::size_t& size) noexcept {
 // else, multi-byte UTF-8 included, copied unchanged. `out` must have room for the escaped size.
 inline char* json_write_escaped(std::string_view s, char* out) noexcept {
   static constexpr char hex[] = "0123456789abcdef";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      *out++ = ch;
-      continue;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (;;) {
+    const char* run_end = json_find_string_special(p, end);
+    while (run_end != end && static_cast<unsigned char>(*run_end) >= 0x80) {  // copied as is
+      run_end = json_find_string_special(run_end + 1, end);
     }
+    if (run_end != p) std::memcpy(out, p, static_cast<std::size_t>(run_end - p));
+    out += run_end - p;
+    if (run_end == end) return out;
+    const auto c = static_cast<unsigned char>(*run_end);
+    p = run_end + 1;
     *out++ = '\\';
     const char letter = json_escape_letter(c);
     *out++ = letter;
@@ -107,7 +166,6 @@ inline char* json_write_escaped(std::string_view s, char* out) noexcept {
       *out++ = hex[c & 0xF];
     }
   }
-  return out;
 }
 
 // JSON insignificant whitespace (RFC 8259 §2).
