@@ -73,6 +73,7 @@ check_all() {
   need doctest-dev have_header doctest/doctest.h
   need libssl-dev have_header openssl/ssl.h
   need openssl have_cmd openssl  # the TLS tests make their certificates with it
+  need libspdlog-dev have_header spdlog/spdlog.h  # examples/spdlog_logger.cpp (optional elsewhere)
   # clang's sanitizer runtimes (ASan/UBSan/TSan); g++ brings its own with libgcc. The same
   # package ships libFuzzer as clang -fsanitize=fuzzer links it (libclang_rt.fuzzer); Debian's
   # libfuzzer-14-dev is only the stand-alone libFuzzer.a, which the fuzz build does not use.
