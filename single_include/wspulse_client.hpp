@@ -419,6 +419,12 @@ constexpr bool json_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// The first byte at or after `p` that is not JSON white space, or `end`.
+inline const char* json_skip_space(const char* p, const char* end) noexcept {
+  while (p != end && json_space(*p)) ++p;
+  return p;
+}
+
 }  // namespace detail
 }  // namespace wspulse
 
@@ -614,8 +620,8 @@ constexpr unsigned json_parse_flags =
 
 // Offset of the first non-whitespace byte at or after `pos`.
 inline std::size_t json_skip_space(std::string_view text, std::size_t pos) noexcept {
-  while (pos < text.size() && json_space(text[pos])) ++pos;
-  return pos;
+  const char* const end = text.data() + text.size();
+  return static_cast<std::size_t>(json_skip_space(text.data() + pos, end) - text.data());
 }
 
 // Handler that accepts any JSON value, only limiting the nesting depth.
@@ -833,11 +839,6 @@ namespace wspulse {
 namespace detail {
 
 constexpr bool json_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-inline const char* json_skip_space(const char* p, const char* end) noexcept {
-  while (p != end && json_space(*p)) ++p;
-  return p;
-}
 
 constexpr int json_hex_digit(char c) noexcept {
   return c >= '0' && c <= '9'   ? c - '0'

@@ -200,8 +200,8 @@ constexpr unsigned json_parse_flags =
 
 // Offset of the first non-whitespace byte at or after `pos`.
 inline std::size_t json_skip_space(std::string_view text, std::size_t pos) noexcept {
-  while (pos < text.size() && json_space(text[pos])) ++pos;
-  return pos;
+  const char* const end = text.data() + text.size();
+  return static_cast<std::size_t>(json_skip_space(text.data() + pos, end) - text.data());
 }
 
 // Handler that accepts any JSON value, only limiting the nesting depth.

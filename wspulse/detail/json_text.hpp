@@ -173,5 +173,11 @@ constexpr bool json_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// The first byte at or after `p` that is not JSON white space, or `end`.
+inline const char* json_skip_space(const char* p, const char* end) noexcept {
+  while (p != end && json_space(*p)) ++p;
+  return p;
+}
+
 }  // namespace detail
 }  // namespace wspulse

@@ -20,11 +20,6 @@ namespace detail {
 
 constexpr bool json_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
-inline const char* json_skip_space(const char* p, const char* end) noexcept {
-  while (p != end && json_space(*p)) ++p;
-  return p;
-}
-
 constexpr int json_hex_digit(char c) noexcept {
   return c >= '0' && c <= '9'   ? c - '0'
          : c >= 'a' && c <= 'f' ? c - 'a' + 10
