@@ -5972,13 +5972,19 @@ using client = basic_client<>;
 /// Options of wspulse::client.
 using options = client::options;
 
+// The two below are templates only so that a translation unit that includes the library
+// without calling them does not instantiate the whole client (4-5 s of compile time per TU);
+// Client is never deduced (`options` is a non-deduced context): it is always `client`.
+
 /// Same as client::dial.
-inline client dial(std::string_view url, options opts = {}) {
-  return client::dial(url, std::move(opts));
+template <typename Client = client>
+Client dial(std::string_view url, typename Client::options opts = {}) {
+  return Client::dial(url, std::move(opts));
 }
 /// Same as client::dial(url, opts, why): never throws; an empty client on failure.
-inline client dial(std::string_view url, options opts, reason& why) noexcept {
-  return client::dial(url, std::move(opts), why);
+template <typename Client = client>
+Client dial(std::string_view url, typename Client::options opts, reason& why) noexcept {
+  return Client::dial(url, std::move(opts), why);
 }
 
 }  // namespace wspulse

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -362,6 +363,10 @@ TEST_SUITE("client") {
     const wspulse::client free_dialed = wspulse::dial("ftp://127.0.0.1/ws", {}, why);
     CHECK_FALSE(free_dialed);
     CHECK(why.code == errc::invalid_url);
+    // ...and the throwing one; both give wspulse::client (templates only to defer instantiation).
+    static_assert(std::is_same_v<decltype(wspulse::dial("ws://h/")), wspulse::client>);
+    static_assert(std::is_same_v<decltype(wspulse::dial("ws://h/", {}, why)), wspulse::client>);
+    CHECK_THROWS_AS(wspulse::dial("ftp://127.0.0.1/ws"), wspulse::dial_error);
 #ifndef WSPULSE_CLIENT_ENABLE_TLS
     auto c = quiet_client::dial("wss://127.0.0.1:1/ws", {}, why);
     CHECK(why.code == errc::tls_unavailable);
