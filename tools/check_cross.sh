@@ -21,6 +21,24 @@ deps="$work/deps-include"
 mkdir -p "$deps"
 for d in asio.hpp asio websocketpp rapidjson doctest; do ln -sfn "/usr/include/$d" "$deps/$d"; done
 
+# run_guest <log> <qemu> <triple> <program> [args]: the program under qemu-user, bounded by
+# QEMU_TIMEOUT (s, default 120; a run takes ~3 s). A run that overstays is killed, its output
+# kept in <log>.stalled, and run once more: CI lost a whole run (90 min) to one unbounded stall
+# here. The retry is printed, so a stall never passes unseen.
+run_guest() {
+  local log=$1 qemu=$2 triple=$3 rc=0
+  shift 3
+  timeout -k 10 "${QEMU_TIMEOUT:-120}" "$qemu" -L "/usr/$triple" "$@" 2>>"$log" || rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    cp "$log" "$log.stalled"
+    echo "check_cross: $(basename "$1") stalled under $qemu (${QEMU_TIMEOUT:-120} s): killed," \
+      "output in $log.stalled; running it once more" >&2
+    rc=0
+    timeout -k 10 "${QEMU_TIMEOUT:-120}" "$qemu" -L "/usr/$triple" "$@" 2>>"$log" || rc=$?
+  fi
+  return "$rc"
+}
+
 cross_target() {  # <arch>:<triple>:<qemu>: its three builds in turn (the two targets run side by side)
   IFS=: read -r arch triple qemu <<<"$1"
   dir="$work/$arch-$build_type"
@@ -34,8 +52,8 @@ cross_target() {  # <arch>:<triple>:<qemu>: its three builds in turn (the two ta
     -DWSPULSE_CLIENT_DIR="$repo" -DWSPULSE_CLIENT_DEPS_INCLUDE_DIR="$deps" >"$dir/log.txt"
   cmake --build "$dir/build" >>"$dir/log.txt" || { cat "$dir/log.txt" >&2; exit 1; }
   "$triple-strip" -o "$dir/consumer.stripped" "$dir/build/consumer"
-  out=$("$qemu" -L "/usr/$triple" "$dir/build/consumer" "$WSPULSE_URL/ws?room=cross&id=$arch" \
-    2>>"$dir/log.txt")
+  out=$(run_guest "$dir/log.txt" "$qemu" "$triple" "$dir/build/consumer" \
+    "$WSPULSE_URL/ws?room=cross&id=$arch")
   printf '%-8s cmake %-10s %4ss  stripped %4s KB  %s\n' "$arch" "$build_type" \
     "$(($(date +%s) - t0))" "$(($(stat -c %s "$dir/consumer.stripped") / 1024))" "$out"
 
@@ -46,8 +64,8 @@ cross_target() {  # <arch>:<triple>:<qemu>: its three builds in turn (the two ta
     -Ddeps_include_dir="$deps" -Dtests=false -Dbuildtype=minsize -Dwerror=true >"$mdir.log"
   meson compile -C "$mdir" wspulse-example-device >>"$mdir.log" || { cat "$mdir.log" >&2; exit 1; }
   "$triple-strip" -o "$mdir/device.stripped" "$mdir/wspulse-example-device"
-  out=$("$qemu" -L "/usr/$triple" "$mdir/wspulse-example-device" \
-    "$WSPULSE_URL/ws?room=cross-device&id=$arch" 2>>"$mdir.log")
+  out=$(run_guest "$mdir.log" "$qemu" "$triple" "$mdir/wspulse-example-device" \
+    "$WSPULSE_URL/ws?room=cross-device&id=$arch")
   out=${out%%$'\n'*}  # the echo line
   printf '%-8s meson example-device -Os %4ss  stripped %4s KB  %s\n' "$arch" \
     "$(($(date +%s) - t0))" "$(($(stat -c %s "$mdir/device.stripped") / 1024))" "$out"
@@ -62,7 +80,9 @@ cross_target() {  # <arch>:<triple>:<qemu>: its three builds in turn (the two ta
     -DCMAKE_BUILD_TYPE="$build_type" "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Wpedantic -Werror" \
     -DWSPULSE_CLIENT_DIR="$repo" -DWSPULSE_CLIENT_DEPS_INCLUDE_DIR="$deps" >"$cdir.log"
   cmake --build "$cdir" >>"$cdir.log" || { cat "$cdir.log" >&2; exit 1; }
-  "$qemu" -L "/usr/$triple" "$cdir/contract_remote" >"$cdir.txt" 2>&1 || { cat "$cdir.txt" >&2; exit 1; }
+  : >"$cdir.txt"
+  run_guest "$cdir.txt" "$qemu" "$triple" "$cdir/contract_remote" >>"$cdir.txt" ||
+    { cat "$cdir.txt" >&2; exit 1; }
   printf '%-8s contract %-10s %4ss  %s\n' "$arch" "$build_type" "$(($(date +%s) - t0))" \
     "$(grep -m1 'test cases:' "$cdir.txt" | sed 's/^\[doctest\] //')"
 }
