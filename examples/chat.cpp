@@ -50,8 +50,9 @@ int main(int argc, char** argv) {
         ++echoes;
         echoed.notify_all();
       })
-      .on_transport_drop(
-          [&](const wspulse::reason& why) { say("-- transport dropped: " + why.message()); })
+      .on_transport_drop([&](const wspulse::reason& why) {  // an empty reason: our own close
+        say(why ? "-- transport dropped: " + why.message() : std::string("-- transport closed"));
+      })
       .on_transport_restore([&] { say("-- transport restored"); })
       .on_disconnect([&](const wspulse::reason& why) { say("-- disconnected: " + why.message()); })
       .auto_reconnect(5, std::chrono::milliseconds(500), std::chrono::seconds(5));

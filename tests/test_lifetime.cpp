@@ -269,6 +269,37 @@ TEST_SUITE("client lifetime") {
     CHECK(contains(d.detail, "403"));
   }
 
+  TEST_CASE(
+      "a close the application asks for logs no drop: debug 'transport closed', then info 'client "
+      "closed'") {
+    auto capture = log_sink::instance().capture();
+    test_server server;
+    auto c = quiet_client::dial(server.url("/ws?id=cl"));
+    REQUIRE(server_knows(server, "cl"));
+    c.close();
+    std::vector<std::string> transport_lines;
+    bool closed = false;
+    for (const auto& line : log_sink::instance().lines()) {
+      if (contains(line, "transport ")) transport_lines.push_back(line);
+      closed = closed || contains(line, "info client closed");
+    }
+    REQUIRE(transport_lines.size() == 1);
+    CHECK(contains(transport_lines[0], "debug transport closed"));
+    CHECK(closed);
+    // A kick is a drop (warn), as before.
+    log_sink::instance().clear();
+    auto k = quiet_client::dial(server.url("/ws?id=kk"));
+    REQUIRE(server_knows(server, "kk"));
+    REQUIRE(server.kick("kk"));
+    CHECK(wait_until(
+        [] {
+          for (const auto& line : log_sink::instance().lines())
+            if (contains(line, "warn transport dropped")) return true;
+          return false;
+        },
+        5s));
+  }
+
   TEST_CASE("logs name the URL without query values and never show a header value") {
     auto capture = log_sink::instance().capture();
     test_server server;

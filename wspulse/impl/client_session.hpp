@@ -256,9 +256,13 @@ void WSPULSE_CORE::on_close(std::uint64_t id) {
   tx_ = transport_state{};
   connected_.store(false, std::memory_order_release);
   stop_timers();
-  const log_level level = cause ? log_level::warn : log_level::info;
-  if (logs(level))
-    log(level, "transport dropped", {{"url", log_url_}, {"reason", cause.message()}});
+  // The end of the close the application asked for is no drop: "client closed" follows.
+  const bool asked = closing_ && !cause;
+  const log_level level = cause ? log_level::warn : asked ? log_level::debug : log_level::info;
+  if (logs(level)) {
+    log(level, asked ? "transport closed" : "transport dropped",
+        {{"url", log_url_}, {"reason", cause.message()}});
+  }
   reason after = cause;
   post_event({event::kind::drop, {}, std::move(cause), id});
   if (closing_) return finish(reason{});
