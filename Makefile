@@ -160,7 +160,8 @@ test-single-include:
 	  $(call cmake_suite,$(BUILD)/single-include,$(CLANG) $(NO_TLS) -DCMAKE_CXX_STANDARD=20 -DWSPULSE_CLIENT_TEST_SINGLE_INCLUDE=ON -DWSPULSE_CLIENT_BUILD_EXAMPLES=OFF $(SMOKE),$(CTEST_SMOKE)))
 
 # ---- make check -----------------------------------------------------------------------------
-check: check-begin format-check test check-asan-ubsan check-tsan check-fuzz check-consumers examples-run check-cross check-micro-bench check-soak \
+check: check-begin format-check test check-asan-ubsan check-tsan check-fuzz check-consumers \
+       examples-run check-cross check-micro-bench check-soak \
        check-summary
 
 check-begin:
