@@ -179,6 +179,8 @@ void check(const frame& f, inbox& in) {
 
 // ---- the clients ----------------------------------------------------------------------------
 
+std::atomic<bool> measuring{true};  // false from the teardown on
+
 class driver {
  public:
   virtual ~driver() = default;
@@ -237,6 +239,12 @@ class ours_driver final : public driver {
     opts.on_message([this](const frame& f) {
       check(f, in);
       in.arrived();
+    });
+    // A drop while measuring invalidates the figures (and strands a flood peer's frames).
+    opts.on_transport_drop([this](const wspulse::reason& r) {
+      if (!measuring.load()) return;  // the teardown's hang-ups and closes
+      std::fprintf(stderr, "%s: transport dropped: %s (close %u %s)\n", name_,
+                   r.code.message().c_str(), r.close_code, r.close_text.c_str());
     });
     if (shared) {
       io_ = std::make_unique<shared_io>();
@@ -454,6 +462,14 @@ sample finish(const context& cx, const driver& d, const usage& u0, std::int64_t 
   return r;
 }
 
+// Waits (120 s at most) for the case's n-th message; says on stderr which client missed.
+bool arrived_in_time(driver& d, const char* what, std::uint64_t n) {
+  if (d.in.wait(n, seconds(120))) return true;
+  std::fprintf(stderr, "%s: %s: %llu of %llu messages after 120 s\n", d.name(), what,
+               static_cast<unsigned long long>(d.in.count()), static_cast<unsigned long long>(n));
+  return false;
+}
+
 sample client_to_server(context& cx, driver& d, const std::string& payload, const std::string& wire,
                         std::uint64_t n) {
   d.in.reset();
@@ -461,10 +477,7 @@ sample client_to_server(context& cx, driver& d, const std::string& payload, cons
   const std::int64_t t0 = now_ns();
   std::uint64_t refused = 0;
   for (std::uint64_t i = 0; i < n; ++i) refused += d.send_frame(payload, wire);
-  const bool ok = d.in.wait(n, seconds(120));
-  if (!ok)
-    std::fprintf(stderr, "%s: client->server: %llu of %llu echoes after 120 s\n", d.name(),
-                 static_cast<unsigned long long>(d.in.count()), static_cast<unsigned long long>(n));
+  const bool ok = arrived_in_time(d, "client->server", n);
   sample r = finish(cx, d, u0, t0, true, n, ok);
   r.refused = static_cast<double>(refused) / static_cast<double>(n);
   cx.server->clear_received();  // the server keeps every message it received
@@ -478,7 +491,7 @@ sample server_to_client(context& cx, driver& d, const std::string& wire, std::ui
   for (std::uint64_t i = 0; i < n; ++i) {
     if (cx.server->broadcast(d.room(), wire) != 1) throw std::runtime_error("broadcast missed");
   }
-  const bool ok = d.in.wait(n, seconds(120));
+  const bool ok = arrived_in_time(d, "server->client", n);
   return finish(cx, d, u0, t0, false, n, ok);
 }
 
@@ -489,7 +502,7 @@ sample flood_to_client(context& cx, driver& d, wspulse::bench::flood_peer& peer,
   const std::int64_t peer0 = thread_cpu_ns(peer.tid());
   const std::int64_t t0 = now_ns();
   peer.write(frames);
-  const bool ok = d.in.wait(n, seconds(120)) && peer.written(seconds(10));
+  const bool ok = arrived_in_time(d, "flood->client", n) && peer.written(seconds(10));
   sample r = finish(cx, d, u0, t0, false, n, ok);
   r.srv_us = static_cast<double>(thread_cpu_ns(peer.tid()) - peer0) / static_cast<double>(n) / 1e3;
   return r;
@@ -826,6 +839,7 @@ int main(int argc, char** argv) {
     std::printf("\nERROR: %llu bad frames, %s\n", static_cast<unsigned long long>(bad),
                 all_ok ? "all cases completed" : "a case timed out");
   }
+  measuring = false;
   peers.clear();  // each hangs up: its client ends without waiting for a close handshake
   flooded.clear();
   drivers.clear();  // close every client before the server goes
