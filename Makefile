@@ -49,8 +49,8 @@ CLANG := -DCMAKE_CXX_COMPILER=clang++
 TLS := -DWSPULSE_CLIENT_ENABLE_TLS=ON
 NO_TLS := -DWSPULSE_CLIENT_ENABLE_TLS=OFF
 # client_tests_inline (the client suites with inline callbacks on a shared io_context): built
-# and run by the ASan+UBSan build, where the lifetimes that mode changes (handlers and clients
-# destroyed on the I/O thread) are checked; each other build would pay 1-2 min to compile it.
+# and run by both sanitizer builds (ASan+UBSan: the lifetimes that mode changes, handlers and
+# clients destroyed on the I/O thread; TSan: its threads), not by the others (~1 min each).
 INLINE := -DWSPULSE_CLIENT_TEST_INLINE=ON
 # Sanitizer builds run the full test suite, unoptimised, with line tables (CMakeLists.txt);
 # examples and the compile-time checks (header self-containment, two-TU link, compile-fail)
@@ -144,7 +144,7 @@ test-gcc-cxx17:
 # The meson build proves meson and g++ C++20 (websocketpp's headers fixed for it by
 # tools/patch_websocketpp.py): unit tests and client_smoke; the examples build under CMake.
 MESON_ARGS = -Dwerror=$(if $(filter ON,$(WERROR)),true,false) -Dtls=enabled -Dsmoke_only=true \
-  -Dexamples=false -Dcpp_std=c++20
+  -Dexamples=false -Dcpp_std=c++20 -Dunity=on -Dunity_size=5
 test-meson:
 	$(call timed,meson g++ C++20 ($(BUILD)/meson),\
 	  if [ -f $(BUILD)/meson/build.ninja ]; then \
@@ -181,7 +181,7 @@ check-asan-ubsan:
 
 check-tsan:
 	$(call timed,clang++ TSan ($(BUILD)/tsan),\
-	  $(call cmake_suite,$(BUILD)/tsan,$(CLANG) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread,$(CTEST_SANITIZED)))
+	  $(call cmake_suite,$(BUILD)/tsan,$(CLANG) $(TLS) $(SAN_BASE) -DWSPULSE_CLIENT_SANITIZE=thread $(INLINE),$(CTEST_SANITIZED)))
 
 # Every integration path a consumer project can use, each one TU against the bundled server
 # (tests/consumers/run.sh). Reuses the g++ C++17 build for wspulse-testserver.

@@ -9,6 +9,7 @@
 
 #include "support/fixtures.hpp"
 #include "support/fault_proxy.hpp"
+#include "support/proc_self.hpp"
 #include "support/recorder.hpp"
 #include "support/wait_until.hpp"
 
@@ -17,7 +18,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <random>
 #include <sstream>
 #include <string>
@@ -30,10 +30,12 @@ using wspulse::frame;
 using wspulse::reason;
 using wspulse::test_support::fault_proxy;
 using wspulse::test_support::is_hub_close;
+using wspulse::test_support::open_fds;
 using wspulse::test_support::quiet_client;
 using wspulse::test_support::quiet_options;
 using wspulse::test_support::recorder;
 using wspulse::test_support::server_knows;
+using wspulse::test_support::thread_count;
 using wspulse::test_support::wait_until;
 using wspulse::testing::server_options;
 using wspulse::testing::test_server;
@@ -43,17 +45,6 @@ namespace {
 std::size_t count_of(const std::vector<std::string>& v, const std::string& what) {
   return static_cast<std::size_t>(std::count(v.begin(), v.end(), what));
 }
-
-std::size_t dir_entries(const char* path) {
-  std::size_t n = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(path, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-    ++n;
-  return n;
-}
-std::size_t thread_count() { return dir_entries("/proc/self/task"); }
-std::size_t fd_count() { return dir_entries("/proc/self/fd"); }
 
 // The callback rules behaviour.md states, checked on the recorded order:
 // drops and restores alternate starting with a drop; at most one disconnect, and it is last;
@@ -702,7 +693,7 @@ TEST_SUITE("resilience") {
     };
 
     const std::size_t threads_before = thread_count();
-    const std::size_t fds_before = fd_count();
+    const std::size_t fds_before = open_fds();
     const auto soak_start = std::chrono::steady_clock::now();
     std::vector<std::string> events;
     std::vector<reason> drops;
@@ -835,8 +826,8 @@ TEST_SUITE("resilience") {
 
     // No leaked threads or descriptors once everything is gone.
     CHECK(wait_until([&] { return thread_count() <= threads_before; }, 5s));
-    CHECK(wait_until([&] { return fd_count() <= fds_before; }, 5s));
+    CHECK(wait_until([&] { return open_fds() <= fds_before; }, 5s));
     CHECK(thread_count() == threads_before);
-    CHECK(fd_count() == fds_before);
+    CHECK(open_fds() == fds_before);
   }
 }

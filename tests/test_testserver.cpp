@@ -109,7 +109,7 @@ bool wire_connect(wire_peer& peer, const test_server& server, const std::string&
          wait_until([&] { return has_connection(server, id); }, kWait);
 }
 
-std::string frame(const std::string& event, const std::string& text = "hi") {
+std::string json_frame(const std::string& event, const std::string& text = "hi") {
   return "{\"id\":\"m-" + event + "\",\"event\":\"" + event + "\",\"payload\":{\"text\":\"" + text +
          "\"}}";
 }
@@ -121,7 +121,7 @@ TEST_SUITE("testserver") {
     test_server server;
     raw_client a;
     REQUIRE(open_client(a, server, "a"));
-    const std::string f = frame("chat.message");
+    const std::string f = json_frame("chat.message");
     REQUIRE(a.send(f));
     REQUIRE(a.wait_messages(1));
     CHECK(a.messages() == std::vector<std::string>{f});
@@ -137,14 +137,14 @@ TEST_SUITE("testserver") {
     REQUIRE(open_client(a, server, "a", "room=r1"));
     REQUIRE(open_client(b, server, "b", "room=r1"));
     REQUIRE(open_client(c, server, "c", "room=r2"));
-    const std::string f = frame("from.a");
+    const std::string f = json_frame("from.a");
     REQUIRE(a.send(f));
     REQUIRE(a.wait_messages(1));
     REQUIRE(b.wait_messages(1));
     CHECK(a.messages()[0] == f);
     CHECK(b.messages()[0] == f);
     // The server handled f before c sends g, so if f had been sent to c it would come first.
-    const std::string g = frame("from.c");
+    const std::string g = json_frame("from.c");
     REQUIRE(c.send(g));
     REQUIRE(c.wait_messages(1));
     CHECK(c.messages()[0] == g);
@@ -200,7 +200,7 @@ TEST_SUITE("testserver") {
     CHECK(server.connections("default").size() == 1);
     CHECK(server.connections("other").empty());
     // broadcast("") means the default room
-    CHECK(server.broadcast("", frame("to.default")) == 1);
+    CHECK(server.broadcast("", json_frame("to.default")) == 1);
     REQUIRE(a.wait_messages(1));
   }
 
@@ -267,7 +267,7 @@ TEST_SUITE("testserver") {
         },
         kWait));
     CHECK(second.is_open());
-    REQUIRE(second.send(frame("still.here")));
+    REQUIRE(second.send(json_frame("still.here")));
     CHECK(second.wait_messages(1));
     CHECK(server.accepted_count() == 2);
   }
@@ -327,7 +327,8 @@ TEST_SUITE("testserver") {
     raw_client a, b;
     REQUIRE(open_client(a, server, "a", "room=r"));
     REQUIRE(open_client(b, server, "b", "room=r"));
-    const std::string f1 = frame("one"), f2 = frame("two"), f3 = frame("three"), f4 = frame("four");
+    const std::string f1 = json_frame("one"), f2 = json_frame("two"), f3 = json_frame("three"),
+                      f4 = json_frame("four");
     CHECK(answer_ok(http_post(server.control_port(), "/send?id=a", f1)));
     CHECK(server.send("b", f2));
     const auto r = http_post(server.control_port(), "/broadcast?room=r", f3);
@@ -377,7 +378,7 @@ TEST_SUITE("testserver") {
     test_server server;
     raw_client a;
     REQUIRE(open_client(a, server, "a"));
-    const std::string f = frame("valid");
+    const std::string f = json_frame("valid");
     REQUIRE(a.send("not json"));
     REQUIRE(a.send("[1]"));
     REQUIRE(a.send(f));
@@ -390,7 +391,7 @@ TEST_SUITE("testserver") {
 
   TEST_CASE("received() keeps messages across reconnects of an id until cleared") {
     test_server server;
-    const std::string f1 = frame("first"), f2 = frame("second");
+    const std::string f1 = json_frame("first"), f2 = json_frame("second");
     {
       raw_client a;
       REQUIRE(open_client(a, server, "a"));
@@ -458,7 +459,7 @@ TEST_SUITE("testserver") {
     test_server server;
     raw_client a;
     REQUIRE(open_client(a, server, "a"));
-    const std::string f1 = frame("during.stall.1"), f2 = frame("during.stall.2");
+    const std::string f1 = json_frame("during.stall.1"), f2 = json_frame("during.stall.2");
     const auto start = clock_type::now();
     REQUIRE(server.stall("a", 400));
     REQUIRE(a.send(f1));
@@ -487,7 +488,7 @@ TEST_SUITE("testserver") {
     raw_client a;
     REQUIRE(open_client(a, server, "a"));
     REQUIRE(server.stall("a", 10000));
-    REQUIRE(a.send(frame("held")));
+    REQUIRE(a.send(json_frame("held")));
     CHECK(server.kick("a"));
     REQUIRE(a.wait_closed());
     CHECK(a.close_result().remote_code == 1000);
@@ -556,12 +557,12 @@ TEST_SUITE("testserver") {
     raw_client a, b;
     REQUIRE(open_client(a, one, "same-id"));
     REQUIRE(open_client(b, two, "same-id"));
-    REQUIRE(a.send(frame("to.one")));
+    REQUIRE(a.send(json_frame("to.one")));
     REQUIRE(a.wait_messages(1));
-    REQUIRE(b.send(frame("to.two")));
+    REQUIRE(b.send(json_frame("to.two")));
     REQUIRE(b.wait_messages(1));
-    CHECK(a.messages()[0] == frame("to.one"));
-    CHECK(b.messages()[0] == frame("to.two"));
+    CHECK(a.messages()[0] == json_frame("to.one"));
+    CHECK(b.messages()[0] == json_frame("to.two"));
     CHECK(one.received("same-id").size() == 1);
     CHECK(two.received("same-id").size() == 1);
   }
@@ -596,8 +597,8 @@ TEST_SUITE("testserver") {
     }
     std::vector<std::string> sent;
     for (int i = 0; i < 200; ++i) {
-      sent.push_back(frame("n" + std::to_string(i),
-                           std::string(static_cast<std::size_t>(i) * 37 % 3000, 'z')));
+      sent.push_back(json_frame("n" + std::to_string(i),
+                                std::string(static_cast<std::size_t>(i) * 37 % 3000, 'z')));
       REQUIRE(a.send(sent.back()));
     }
     REQUIRE(a.wait_messages(sent.size()));
@@ -787,12 +788,12 @@ TEST_SUITE("testserver") {
     REQUIRE(server.drop("r"));  // a fault, not a kick: the session is kept
     REQUIRE(a.wait_closed());
     REQUIRE(wait_until([&] { return server.connections().empty(); }, kWait));
-    const std::string f1 = frame("one"), f2 = frame("two"), f3 = frame("three");
+    const std::string f1 = json_frame("one"), f2 = json_frame("two"), f3 = json_frame("three");
     CHECK(server.send("r", f1));
     CHECK(server.broadcast("rr", f2) == 1);
     CHECK(server.send("r", f3));
     REQUIRE(open_client(a, server, "r", "room=rr"));
-    const std::string newer = frame("newer");
+    const std::string newer = json_frame("newer");
     REQUIRE(server.send("r", newer));
     REQUIRE(a.wait_messages(4));
     CHECK(a.messages() == std::vector<std::string>{f1, f2, f3, newer});
@@ -811,10 +812,11 @@ TEST_SUITE("testserver") {
     REQUIRE(open_client(a, server, "w"));
     a.abort();  // the client vanishes
     REQUIRE(wait_until([&] { return server.connections().empty(); }, kWait));
-    REQUIRE(server.send("w", frame("lost")));  // kept for the window ...
-    REQUIRE(wait_until([&] { return !server.send("w", frame("lost")); }, kWait));  // ... then not
+    REQUIRE(server.send("w", json_frame("lost")));  // kept for the window ...
+    REQUIRE(
+        wait_until([&] { return !server.send("w", json_frame("lost")); }, kWait));  // ... then not
     REQUIRE(open_client(a, server, "w"));
-    const std::string fresh = frame("fresh");
+    const std::string fresh = json_frame("fresh");
     REQUIRE(server.send("w", fresh));
     REQUIRE(a.wait_messages(1));
     CHECK(a.messages() == std::vector<std::string>{fresh});
@@ -914,7 +916,7 @@ TEST_SUITE("testserver") {
     CHECK(answer_ok(http_get(static_cast<std::uint16_t>(control_port), "/health")));
     raw_client a;
     REQUIRE(a.connect("ws://127.0.0.1:" + std::to_string(ws_port) + "/ws?id=p"));
-    REQUIRE(a.send(frame("program")));
+    REQUIRE(a.send(json_frame("program")));
     REQUIRE(a.wait_messages(1));
 
     REQUIRE(::kill(proc.pid, SIGTERM) == 0);

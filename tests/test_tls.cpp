@@ -33,7 +33,7 @@ using wspulse::test_support::wait_until;
 
 namespace {
 
-using quiet_client = wspulse::basic_client<wspulse::json_codec, wspulse::null_logger>;
+using tls_test_client = wspulse::basic_client<wspulse::json_codec, wspulse::null_logger>;
 
 std::string tests_dir() {
 #ifdef WSPULSE_TESTS_DIR
@@ -105,7 +105,7 @@ struct tls_peer {
 template <class Options>
 reason refusal(const tls_peer& peer, Options opts) {
   reason why;
-  auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", std::move(opts), why);
+  auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", std::move(opts), why);
   CHECK_FALSE(c);
   CHECK(why.code == errc::tls_handshake_failed);
   return why;
@@ -171,9 +171,9 @@ TEST_SUITE("tls") {
 
     SUBCASE("host name: verified, SNI sent, frames flow") {
       recorder rec;
-      quiet_client::options opts;
+      tls_test_client::options opts;
       opts.tls_ca_file(fx.ca("good"));
-      auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", rec.attach(opts));
+      auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", rec.attach(opts));
       CHECK(sni_seen(rec) == "\"localhost\"");
       REQUIRE(c.send({"1", "tls.echo", "{\"secure\":true}"}) == std::error_code{});
       REQUIRE(rec.wait_frames(2));
@@ -184,9 +184,9 @@ TEST_SUITE("tls") {
     SUBCASE("through an HTTP CONNECT proxy (issue 9 §4): TLS end to end inside the tunnel") {
       wspulse::test_support::connect_proxy proxy;
       recorder rec;
-      quiet_client::options opts;
+      tls_test_client::options opts;
       opts.tls_ca_file(fx.ca("good")).proxy(proxy.url());
-      auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", rec.attach(opts));
+      auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", rec.attach(opts));
       CHECK(sni_seen(rec) == "\"localhost\"");  // verified and named as without the proxy
       REQUIRE(c.send({"1", "tls.echo", "{}"}) == std::error_code{});
       REQUIRE(rec.wait_frames(2));
@@ -197,30 +197,30 @@ TEST_SUITE("tls") {
     }
     SUBCASE("IP literal: verified against the IP SAN, no SNI (RFC 6066)") {
       recorder rec;
-      quiet_client::options opts;
+      tls_test_client::options opts;
       opts.tls_ca_file(fx.ca("good"));
-      auto c = quiet_client::dial("https://127.0.0.1:" + peer.port + "/ws", rec.attach(opts));
+      auto c = tls_test_client::dial("https://127.0.0.1:" + peer.port + "/ws", rec.attach(opts));
       CHECK(sni_seen(rec) == "\"\"");
     }
     SUBCASE("self-signed certificate not in the trusted CAs: refused with the cause") {
       reason why;
-      auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", {}, why);
+      auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", {}, why);
       CHECK_FALSE(c);
       CHECK(why.code == errc::tls_handshake_failed);
       CHECK(why.detail == "self-signed certificate");
     }
     SUBCASE("tls_verify(false) accepts it (development only)") {
       recorder rec;
-      quiet_client::options opts;
+      tls_test_client::options opts;
       opts.tls_verify(false);
-      auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", rec.attach(opts));
+      auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", rec.attach(opts));
       CHECK(sni_seen(rec) == "\"localhost\"");
     }
     SUBCASE("a CA file that does not exist: a clear error, no connection") {
       reason why;
-      quiet_client::options opts;
+      tls_test_client::options opts;
       opts.tls_ca_file((fx.dir / "missing.crt").string());
-      auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", opts, why);
+      auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", opts, why);
       CHECK_FALSE(c);
       CHECK(why.code == errc::tls_handshake_failed);
       CHECK(why.detail.find("missing.crt") != std::string::npos);
@@ -232,9 +232,9 @@ TEST_SUITE("tls") {
     tls_peer peer(fx.dir, "other");
     REQUIRE_FALSE(peer.port.empty());
     reason why;
-    quiet_client::options opts;
+    tls_test_client::options opts;
     opts.tls_ca_file(fx.ca("other"));  // trusted, but issued to other.example
-    auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", opts, why);
+    auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", opts, why);
     CHECK_FALSE(c);
     CHECK(why.code == errc::tls_handshake_failed);
     CHECK(why.detail == "certificate does not match the host name");
@@ -245,7 +245,7 @@ TEST_SUITE("tls") {
     REQUIRE(make_ca(fx.dir, "ca"));
     REQUIRE(make_ca(fx.dir, "other-ca"));
     const std::string san = "DNS:localhost,IP:127.0.0.1";
-    quiet_client::options trust_ca;
+    tls_test_client::options trust_ca;
     trust_ca.tls_ca_file(fx.ca("ca"));
 
     SUBCASE("expired certificate") {
@@ -264,12 +264,12 @@ TEST_SUITE("tls") {
       REQUIRE(make_leaf(fx.dir, "leaf", "ca", san));
       tls_peer peer(fx.dir, "leaf");
       REQUIRE_FALSE(peer.port.empty());
-      quiet_client::options trust_other;
+      tls_test_client::options trust_other;
       trust_other.tls_ca_file(fx.ca("other-ca"));
       CHECK(refusal(peer, trust_other).detail == "unable to get local issuer certificate");
       // The control: the right CA accepts the same server.
       reason why;
-      auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", trust_ca, why);
+      auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", trust_ca, why);
       CHECK(c);
     }
     SUBCASE("a server offering only TLS 1.0 or 1.1") {
@@ -324,13 +324,13 @@ TEST_SUITE("tls") {
     tls_peer peer(fx.dir, "server", {"--client-ca", fx.ca("ca")});
     REQUIRE_FALSE(peer.port.empty());
     const auto file = [&](const std::string& name) { return (fx.dir / name).string(); };
-    quiet_client::options opts;
+    tls_test_client::options opts;
     opts.tls_ca_file(fx.ca("ca"));
 
     SUBCASE("a certificate the server trusts: connected, frames flow") {
       recorder rec;
       opts.tls_client_cert(file("client.crt"), file("client.key"));
-      auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", rec.attach(opts));
+      auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", rec.attach(opts));
       REQUIRE(rec.wait_frames(1));
       REQUIRE(c.send({"1", "tls.echo", "{\"mutual\":true}"}) == std::error_code{});
       REQUIRE(rec.wait_frames(2));
@@ -344,7 +344,7 @@ TEST_SUITE("tls") {
       // The server closes without an alert (asyncio drops it): no connection is all one sees.
       opts.tls_client_cert(file("stranger.crt"), file("stranger.key"));
       reason why;
-      auto c = quiet_client::dial("wss://localhost:" + peer.port + "/ws", opts, why);
+      auto c = tls_test_client::dial("wss://localhost:" + peer.port + "/ws", opts, why);
       CHECK_FALSE(c);
       CHECK(why);
     }

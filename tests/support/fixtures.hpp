@@ -4,6 +4,7 @@
 #pragma once
 
 #include "log_sink.hpp"
+#include "proc_self.hpp"
 #include "wait_until.hpp"
 
 #include <wspulse_client.hpp>
@@ -12,7 +13,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <filesystem>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -87,10 +87,7 @@ inline bool server_knows(const testing::test_server& server, const std::string& 
 /// Threads of this process right now (Linux: /proc/self/task).
 inline std::size_t thread_count() {
   if constexpr (inline_shared_mode) (void)shared_io();  // its thread counts from the start
-  std::size_t n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
-    n += entry.exists() ? 1 : 0;
-  return n;
+  return live_threads();
 }
 
 /// A drop caused by a server close (kick, duplicate id, shutdown), as the hub delivers it: it
